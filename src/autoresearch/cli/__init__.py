@@ -1,0 +1,46 @@
+"""The `autoresearch` command line."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+
+from autoresearch.cli import commands
+from autoresearch.cli._common import EXIT_INTERRUPTED
+from autoresearch.errors import AutoresearchError
+
+app = typer.Typer(
+    name="autoresearch",
+    help="Autonomous ML research: propose experiments, run them sandboxed on several seeds, "
+    "keep only what truly improves the task's metric, and record everything.\n\n"
+    "Exit codes: 0 ok, 1 internal error, 2 bad usage, 3 storage problem, 4 data unavailable, "
+    "5 the evaluated candidate failed, 130 interrupted.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+commands.register(app)
+
+
+def main() -> None:
+    try:
+        app(standalone_mode=False)
+    except AutoresearchError as exc:
+        Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        Console(stderr=True).print("interrupted; finished experiments are saved, `run` resumes")
+        sys.exit(EXIT_INTERRUPTED)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except SystemExit:
+        raise
+    except Exception as exc:  # click's usage errors and the like
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise

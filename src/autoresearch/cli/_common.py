@@ -1,0 +1,80 @@
+"""Options shared by every command, parsed once here into typed values."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from autoresearch.errors import UsageError
+from autoresearch.storage import ENV_VAR, Store
+from autoresearch.storage.store import DEFAULT_PATH
+from autoresearch.tasks import PreparedData, Task, get_task
+
+CACHE_ENV = "AUTORESEARCH_CACHE"
+OFFLINE_ENV = "AUTORESEARCH_OFFLINE"
+
+# Exit codes scripts can rely on.
+EXIT_OK = 0
+EXIT_CANDIDATE_FAILED = 5
+EXIT_INTERRUPTED = 130
+
+StorageOpt = Annotated[str, typer.Option(
+    "--storage", envvar=ENV_VAR, help=f"SQLite store (or sqlite:///path); env {ENV_VAR}.",
+    show_default=True)]
+TaskOpt = Annotated[str | None, typer.Option("--task", "-t", help="Task name (see `tasks`).")]
+TrainSecondsOpt = Annotated[float | None, typer.Option(
+    "--train-seconds", help="Training budget per seed run, overriding the task's default.")]
+SeedsOpt = Annotated[str, typer.Option("--seeds", help="Comma-separated seeds, run in order.")]
+MaxExperimentsOpt = Annotated[int, typer.Option(
+    "--max-experiments", "-n", min=0, help="Stop when the study holds this many experiments "
+    "besides the baseline (a resumed run counts what is already there).")]
+CacheOpt = Annotated[Path | None, typer.Option(
+    "--cache-dir", envvar=CACHE_ENV, help=f"Where task data is cached; env {CACHE_ENV}.")]
+OfflineOpt = Annotated[bool, typer.Option(
+    "--offline", envvar=OFFLINE_ENV, help="Never try to download data; use offline copies.")]
+DeviceOpt = Annotated[str, typer.Option("--device", help="auto, cpu, cuda, cuda:N or mps.")]
+
+DEFAULT_STORAGE = DEFAULT_PATH
+DEFAULT_SEEDS = "42,137"
+
+
+def parse_seeds(text: str) -> tuple[int, ...]:
+    try:
+        seeds = tuple(int(s) for s in text.split(",") if s.strip())
+    except ValueError:
+        raise UsageError(f"--seeds must be comma-separated integers, got {text!r}") from None
+    if not seeds or len(set(seeds)) != len(seeds):
+        raise UsageError(f"--seeds needs at least one seed and no repeats, got {text!r}")
+    return seeds
+
+
+def resolve_task(name: str | None) -> Task:
+    if not name:
+        raise UsageError("pass --task NAME; `autoresearch tasks` lists them")
+    return get_task(name)
+
+
+def budget(task: Task, train_seconds: float | None) -> float:
+    if train_seconds is None:
+        return task.default_budget
+    if not train_seconds > 0:
+        raise UsageError(f"--train-seconds must be > 0, got {train_seconds:g}")
+    return float(train_seconds)
+
+
+def cache_dir(path: Path | None) -> Path:
+    if path is not None:
+        return path
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "autoresearch"
+
+
+def prepare(task: Task, cache: Path | None, offline: bool) -> PreparedData:
+    return task.prepare(cache_dir(cache), offline)
+
+
+def open_store(storage: str, *, create: bool = True) -> Store:
+    return Store(storage, create=create)

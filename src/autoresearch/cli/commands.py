@@ -1,0 +1,16 @@
+"""Registers every command on the typer app."""
+
+from __future__ import annotations
+
+import typer
+
+from autoresearch.cli import evaluate, inspect, research
+
+
+def register(app: typer.Typer) -> None:
+    app.command("run")(research.run)
+    app.command("baseline")(research.baseline)
+    app.command("eval")(evaluate.eval_command)
+    app.command("status")(inspect.status)
+    app.command("export")(inspect.export)
+    app.command("tasks")(inspect.tasks)

@@ -1,0 +1,80 @@
+"""`eval`: validate and run one candidate file on every seed, without touching the store."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from autoresearch.cli import _common as c
+from autoresearch.cli._render import seed_line
+from autoresearch.errors import UsageError
+from autoresearch.sandbox import SeedJob, run_seed, validate
+from autoresearch.search.acceptance import Acceptance
+
+console = Console()
+
+
+def eval_command(
+    candidate: Annotated[Path, typer.Argument(help="Candidate training file to evaluate.")],
+    task: c.TaskOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    train_seconds: c.TrainSecondsOpt = None,
+    seeds: c.SeedsOpt = c.DEFAULT_SEEDS,
+    cache_dir: c.CacheOpt = None,
+    offline: c.OfflineOpt = False,
+    device: c.DeviceOpt = "auto",
+) -> None:
+    """Validate CANDIDATE and run it in the sandbox on each seed (exit 5 if it fails)."""
+    chosen = c.resolve_task(task)
+    budget = c.budget(chosen, train_seconds)
+    seed_list = c.parse_seeds(seeds)
+    try:
+        code = candidate.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read candidate {candidate}: {exc}") from None
+    check = validate(code, chosen.required_calls, uses_harness=chosen.harness_module is not None)
+    result: dict[str, object] = {"task": chosen.name, "metric": chosen.metric.name,
+                                 "direction": chosen.metric.direction.value,
+                                 "budget_seconds": budget, "candidate": str(candidate)}
+    if not check.ok:
+        assert check.failure is not None
+        result.update(status=check.failure.status.value, failure=check.failure.value,
+                      reason=check.reason, seeds=[])
+        _emit(result, as_json)
+        raise typer.Exit(c.EXIT_CANDIDATE_FAILED)
+    data = c.prepare(chosen, cache_dir, offline)
+    runs = []
+    for seed in seed_list:
+        run = run_seed(SeedJob(code=code, seed=seed, harness=chosen.harness_module or "",
+                               data_dir=data.directory, budget_seconds=budget, device=device))
+        runs.append(run)
+        if not as_json:
+            console.print(seed_line(run, chosen.metric.name), highlight=False)
+    verdict = Acceptance(chosen.metric).decide(runs, None, len(seed_list))
+    scores = [r.metric for r in runs if r.ok and r.metric is not None]
+    result.update(
+        status="ok" if verdict.failure is None else verdict.status.value,
+        failure=verdict.failure.value if verdict.failure else None,
+        reason=verdict.reason,
+        mean=sum(scores) / len(scores) if scores and verdict.failure is None else None,
+        seeds=[{"seed": r.seed, "metric": r.metric, "failure": r.failure.value if r.failure
+                else None, "reason": r.reason, "train_seconds": r.train_seconds,
+                "steps": r.steps, "peak_rss_mb": r.peak_rss_mb} for r in runs],
+    )
+    _emit(result, as_json)
+    if verdict.failure is not None:
+        raise typer.Exit(c.EXIT_CANDIDATE_FAILED)
+
+
+def _emit(result: dict[str, object], as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps(result, indent=2))
+        return
+    if result.get("mean") is not None:
+        console.print(f"mean {result['metric']} = {result['mean']:.4f}", highlight=False)
+    else:
+        console.print(f"[red]{result['status']}[/]: {result['reason']}", highlight=False)

@@ -1,0 +1,127 @@
+"""`status`, `export` and `tasks`: read-only views of the store and the registry."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from autoresearch.cli import _common as c
+from autoresearch.cli._render import experiments_table, fmt
+from autoresearch.errors import UsageError
+from autoresearch.storage import Experiment, Mode, Status, Store, Study
+from autoresearch.tasks import all_tasks
+
+console = Console()
+
+
+def _pick_study(store: Store, task: str | None, train_seconds: float | None) -> Study:
+    studies = store.studies(task)
+    if train_seconds is not None:
+        studies = [s for s in studies if s.budget_seconds == train_seconds]
+    if not studies:
+        where = f" for task {task!r}" if task else ""
+        raise UsageError(f"{store.path} holds no study{where}; run `autoresearch run --task "
+                         "NAME` first or pass the right --storage")
+    tasks = sorted({s.task for s in studies})
+    if len(tasks) > 1:
+        raise UsageError(f"{store.path} holds several tasks ({', '.join(tasks)}); pass --task")
+    return studies[-1]  # the most recent study of that task
+
+
+def status(
+    task: c.TaskOpt = None,
+    train_seconds: c.TrainSecondsOpt = None,
+    storage: c.StorageOpt = c.DEFAULT_STORAGE,
+) -> None:
+    """Table of the study's experiments, best first in the summary line."""
+    store = c.open_store(storage, create=False)
+    study = _pick_study(store, task, train_seconds)
+    experiments = store.experiments(study)
+    base = next((e for e in experiments if e.proposal.mode is Mode.BASELINE), None)
+    baseline = base.metric_mean if base else None
+    console.print(experiments_table(study, experiments, baseline))
+    kept = [e for e in experiments if e.status is Status.KEPT and e.metric_mean is not None]
+    if kept:
+        best = min(kept, key=lambda e: study.metric.sort_key(e.metric_mean))
+        failures: dict[str, int] = {}
+        for e in experiments:
+            if e.failure is not None:
+                failures[e.failure.value] = failures.get(e.failure.value, 0) + 1
+        console.print(f"baseline {fmt(baseline)}  best {fmt(best.metric_mean)} (#{best.number}, "
+                      f"sealed test {fmt(best.test_mean)})  experiments {len(experiments) - 1}"
+                      f"  kept {len(kept) - 1}  failures {failures or 0}", highlight=False)
+
+
+EXPORT_COLUMNS = ("number", "status", "mode", "category", "description", "metric_mean",
+                  "metric_std", "test_mean", "seeds", "seed_metrics", "failure_kind", "reason",
+                  "parent", "proposer", "train_seconds", "wall_seconds", "cost_usd",
+                  "input_tokens", "output_tokens")
+
+
+def _export_row(e: Experiment, numbers: dict[int, int]) -> dict[str, object]:
+    usage = e.proposal.usage
+    sealed = e.test_mean if e.status is Status.KEPT else None
+    return {
+        "number": e.number, "status": e.status.value, "mode": e.proposal.mode.value,
+        "category": e.proposal.category, "description": e.proposal.description,
+        "metric_mean": e.metric_mean, "metric_std": e.metric_std, "test_mean": sealed,
+        "seeds": ",".join(str(r.seed) for r in e.seed_runs),
+        "seed_metrics": ",".join(fmt(r.metric, 6) for r in e.seed_runs),
+        "failure_kind": e.failure.value if e.failure else "", "reason": e.reason,
+        "parent": numbers.get(e.proposal.parent_id or -1, ""), "proposer": e.proposal.proposer,
+        "train_seconds": round(sum(r.train_seconds for r in e.seed_runs), 2),
+        "wall_seconds": round(sum(r.wall_seconds for r in e.seed_runs), 2),
+        "cost_usd": usage.cost_usd if usage else None,
+        "input_tokens": usage.input_tokens if usage else 0,
+        "output_tokens": usage.output_tokens if usage else 0,
+    }
+
+
+def export(
+    output: Annotated[Path, typer.Option("--output", "-o", help="File to write: .tsv, .csv or "
+                                         ".json (by extension).")],
+    task: c.TaskOpt = None,
+    train_seconds: c.TrainSecondsOpt = None,
+    storage: c.StorageOpt = c.DEFAULT_STORAGE,
+) -> None:
+    """Write every experiment of the study to a file (the sealed test only for kept ones)."""
+    suffix = output.suffix.lower()
+    if suffix not in (".tsv", ".csv", ".json"):
+        raise UsageError(f"cannot tell the format of {output}; end it with .tsv, .csv or .json")
+    store = c.open_store(storage, create=False)
+    study = _pick_study(store, task, train_seconds)
+    experiments = store.experiments(study)
+    numbers = {e.id: e.number for e in experiments}
+    rows = [_export_row(e, numbers) for e in experiments]
+    try:
+        with open(output, "w", newline="", encoding="utf-8") as handle:
+            if suffix == ".json":
+                json.dump({"task": study.task, "metric": study.metric.name,
+                           "direction": study.metric.direction.value,
+                           "budget_seconds": study.budget_seconds, "data_hash": study.data_hash,
+                           "experiments": rows}, handle, indent=2)
+            else:
+                writer = csv.DictWriter(handle, EXPORT_COLUMNS,
+                                        delimiter="\t" if suffix == ".tsv" else ",")
+                writer.writeheader()
+                writer.writerows(rows)
+    except OSError as exc:
+        raise UsageError(f"cannot write {output}: {exc.strerror}") from None
+    console.print(f"wrote {len(rows)} experiments to {output}")
+
+
+def tasks() -> None:
+    """List the built-in tasks with their metric, direction and default budget."""
+    table = Table(title="tasks")
+    for column in ("task", "metric", "direction", "budget", "description"):
+        table.add_column(column)
+    for task in all_tasks().values():
+        table.add_row(task.name, task.metric.name, task.metric.direction.value,
+                      f"{task.default_budget:g}s", task.description)
+    console.print(table)

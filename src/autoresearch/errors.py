@@ -1,0 +1,39 @@
+"""Errors that are ours or the user's: raised, shown as one line, mapped to an exit code.
+
+A candidate's faults (syntax error, crash, timeout, OOM, ...) are not exceptions of the
+framework: they are recorded as outcomes in the store and the loop goes on.
+"""
+
+from __future__ import annotations
+
+
+class AutoresearchError(Exception):
+    """Base class: the message names what was wrong and what to do."""
+
+    exit_code = 1
+
+
+class UsageError(AutoresearchError):
+    """Bad input from the user (unknown task, bad option value, unreadable file)."""
+
+    exit_code = 2
+
+
+class StorageError(AutoresearchError):
+    """The store cannot be opened, read or written."""
+
+    exit_code = 3
+
+
+class SchemaTooNewError(StorageError):
+    """The store was written by a newer version of autoresearch."""
+
+
+class DataUnavailableError(AutoresearchError):
+    """A task's data cannot be found offline nor downloaded."""
+
+    exit_code = 4
+
+
+class ProposalError(Exception):
+    """A proposer could not produce a candidate; recorded as a failed proposal, loop goes on."""

@@ -1,0 +1,33 @@
+"""Resource limits a seed run gets; applied by the bootstrap to itself before candidate code."""
+
+from __future__ import annotations
+
+import resource
+from dataclasses import dataclass
+
+GIB = 1024**3
+
+
+@dataclass(frozen=True)
+class Limits:
+    memory_bytes: int | None = 8 * GIB  # address space, CPU-only runs (RLIMIT_AS breaks CUDA)
+    file_bytes: int = 1 * GIB  # largest file the run may write (its log included)
+    open_files: int = 1024
+    cpu_seconds: int | None = None  # set from the budget by the runner
+    output_bytes: int = 256 * 1024  # log tail kept from the run's output
+
+    def apply(self, use_cuda: bool) -> None:
+        pairs = [
+            (resource.RLIMIT_CORE, 0),
+            (resource.RLIMIT_FSIZE, self.file_bytes),
+            (resource.RLIMIT_NOFILE, self.open_files),
+        ]
+        if self.cpu_seconds is not None:
+            pairs.append((resource.RLIMIT_CPU, self.cpu_seconds))
+        if self.memory_bytes is not None and not use_cuda:
+            pairs.append((resource.RLIMIT_AS, self.memory_bytes))
+        for which, value in pairs:
+            _, hard = resource.getrlimit(which)
+            if hard != resource.RLIM_INFINITY:
+                value = min(value, hard)
+            resource.setrlimit(which, (value, value))

@@ -1,0 +1,141 @@
+"""Knobs: UPPER_CASE module-level constants annotated for the search, read and edited via AST.
+
+    LEARNING_RATE = 3e-3  # search: log 3e-4..3e-2 [optimizer]
+    N_LAYER = 3           # search: int 1..6 [architectural]
+    BLOCK_SIZE = 128      # search: choice 32,64,128,256
+    DROPOUT = 0.0         # search: float 0.0..0.3 [regularization]
+    USE_BIAS = True       # search: bool
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import optuna.distributions as od
+
+CATEGORIES = ("hyperparameter", "architectural", "optimizer", "regularization")
+_ANNOTATION = re.compile(
+    r"#\s*search:\s*(?P<kind>log|float|int|choice|bool)\b\s*(?P<spec>[^\[#]*?)\s*"
+    r"(?:\[(?P<category>[a-z_]+)\])?\s*$"
+)
+_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
+
+
+class KnobError(ValueError):
+    """A malformed search annotation."""
+
+
+@dataclass(frozen=True)
+class Knob:
+    name: str
+    value: Any
+    kind: str
+    low: float | None = None
+    high: float | None = None
+    choices: tuple[Any, ...] = ()
+    category: str = "hyperparameter"
+    line: int = 0  # 1-based line of the assignment
+    col: int = 0  # value expression span on that line
+    end_col: int = 0
+
+    def distribution(self) -> od.BaseDistribution:
+        if self.kind == "log":
+            return od.FloatDistribution(self.low, self.high, log=True)  # type: ignore[arg-type]
+        if self.kind == "float":
+            return od.FloatDistribution(self.low, self.high)  # type: ignore[arg-type]
+        if self.kind == "int":
+            return od.IntDistribution(int(self.low), int(self.high))  # type: ignore[arg-type]
+        return od.CategoricalDistribution(self.choices)
+
+    def contains(self, value: Any) -> bool:
+        if self.kind in ("choice", "bool"):
+            return value in self.choices
+        try:
+            return self.low <= float(value) <= self.high  # type: ignore[operator]
+        except (TypeError, ValueError):
+            return False
+
+
+def _literal(text: str) -> Any:
+    try:
+        return ast.literal_eval(text.strip())
+    except (ValueError, SyntaxError):
+        return text.strip()
+
+
+def _parse_annotation(name: str, value: Any, comment: str) -> Knob | None:
+    match = _ANNOTATION.search(comment)
+    if match is None:
+        return None
+    kind, spec = match["kind"], match["spec"].strip()
+    category = match["category"] or "hyperparameter"
+    if category not in CATEGORIES:
+        raise KnobError(f"{name}: unknown category [{category}]; use one of {CATEGORIES}")
+    if kind == "bool":
+        return Knob(name, value, "choice", choices=(False, True), category=category)
+    if kind == "choice":
+        choices = tuple(_literal(c) for c in spec.split(",") if c.strip())
+        if len(choices) < 2:
+            raise KnobError(f"{name}: 'choice' needs at least two values, got {spec!r}")
+        return Knob(name, value, "choice", choices=choices, category=category)
+    low_text, sep, high_text = spec.partition("..")
+    if not sep:
+        raise KnobError(f"{name}: expected 'LOW..HIGH' after '{kind}', got {spec!r}")
+    low, high = float(_literal(low_text)), float(_literal(high_text))
+    if not low < high or (kind == "log" and low <= 0):
+        raise KnobError(f"{name}: bad range {spec!r} for '{kind}'")
+    return Knob(name, value, kind, low=low, high=high, category=category)
+
+
+def parse_knobs(code: str) -> dict[str, Knob]:
+    """Annotated knobs of a file, in order of appearance. Unannotated constants are ignored."""
+    tree = ast.parse(code)
+    lines = code.splitlines()
+    knobs: dict[str, Knob] = {}
+    for node in tree.body:
+        if not (isinstance(node, ast.Assign) and len(node.targets) == 1
+                and isinstance(node.targets[0], ast.Name) and _NAME.match(node.targets[0].id)):
+            continue
+        value_node = node.value
+        if node.lineno != value_node.end_lineno:
+            continue
+        try:
+            value = ast.literal_eval(value_node)
+        except ValueError:
+            continue
+        comment = lines[node.lineno - 1][value_node.end_col_offset or 0:]
+        knob = _parse_annotation(node.targets[0].id, value, comment)
+        if knob is not None:
+            knobs[knob.name] = Knob(**{**knob.__dict__, "line": node.lineno,
+                                       "col": value_node.col_offset,
+                                       "end_col": value_node.end_col_offset or 0})
+    return knobs
+
+
+def format_value(value: Any, kind: str) -> str:
+    if kind == "int":
+        return str(int(value))
+    if isinstance(value, float):
+        if math.isfinite(value) and value != 0 and (abs(value) < 1e-3 or abs(value) >= 1e5):
+            return f"{value:.3g}"
+        text = f"{value:.4g}"
+        return text if any(c in text for c in ".e") else text + ".0"
+    return repr(value)
+
+
+def apply_knobs(code: str, knobs: dict[str, Knob], values: dict[str, Any]) -> str:
+    """Rewrite the value of each named knob in place, keeping its annotation comment."""
+    lines = code.splitlines(keepends=True)
+    for name, value in values.items():
+        knob = knobs[name]
+        line = lines[knob.line - 1]
+        lines[knob.line - 1] = line[: knob.col] + format_value(value, knob.kind) + line[knob.end_col:]
+    return "".join(lines)
+
+
+def current_values(knobs: dict[str, Knob]) -> dict[str, Any]:
+    return {name: knob.value for name, knob in knobs.items()}

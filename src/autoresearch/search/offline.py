@@ -1,0 +1,164 @@
+"""Offline proposer: edits the annotated knobs of the parent's code, no LLM needed.
+
+Incremental mode changes one or two knobs: near the parent while the history is short, then by
+Optuna's TPE fitted on every finished experiment. Exploration redraws several knobs over their
+whole range; diversification changes two or three knobs of a non-best parent.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from typing import Any
+
+import optuna
+from optuna.trial import TrialState, create_trial
+
+from autoresearch.errors import ProposalError
+from autoresearch.search.knobs import Knob, KnobError, apply_knobs, format_value, parse_knobs
+from autoresearch.search.proposer import ProposalContext
+from autoresearch.storage.records import Experiment, Mode, Proposal, Status
+from autoresearch.tasks import Direction
+
+TPE_AFTER = 8  # finished experiments before TPE takes over from local moves
+KNOBS_CHANGED = {Mode.INCREMENTAL: (1, 2), Mode.DIVERSIFICATION: (2, 3),
+                 Mode.EXPLORATION: (3, 5)}
+MAX_TRIES = 50
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+
+class OfflineProposer:
+    name = "offline"
+
+    def __init__(self, seed: int = 0) -> None:
+        self.seed = seed
+
+    def propose(self, context: ProposalContext) -> Proposal:
+        try:
+            knobs = parse_knobs(context.parent.code)
+        except (KnobError, SyntaxError) as exc:
+            raise ProposalError(f"cannot read the parent's knobs: {exc}") from exc
+        if not knobs:
+            raise ProposalError("the parent has no `# search:` annotated knobs to tune; add "
+                                "annotations or use an LLM proposer")
+        rng = random.Random(f"{self.seed}:{context.number}")
+        study = _history_study(context, knobs, rng)
+        seen = {_key(e.proposal.knobs) for e in context.history}
+        parent_values = {n: k.value for n, k in knobs.items()}
+        for _ in range(MAX_TRIES):
+            low, high = KNOBS_CHANGED[context.mode]
+            chosen = rng.sample(list(knobs), k=min(len(knobs), rng.randint(low, high)))
+            values = self._sample(context.mode, knobs, chosen, study, rng)
+            values = {n: v for n, v in values.items() if v != parent_values[n]}
+            if values and _key({**parent_values, **values}) not in seen:
+                return self._proposal(context, knobs, parent_values, values)
+        raise ProposalError("every nearby knob setting was already tried")
+
+    def _sample(self, mode: Mode, knobs: dict[str, Knob], chosen: list[str],
+                study: optuna.Study, rng: random.Random) -> dict[str, Any]:
+        finished = len(study.trials)
+        if mode is Mode.EXPLORATION:
+            return {n: _uniform(knobs[n], rng) for n in chosen}
+        if finished >= TPE_AFTER:
+            trial = study.ask({n: knobs[n].distribution() for n in chosen})
+            return dict(trial.params)
+        return {n: _local(knobs[n], rng) for n in chosen}
+
+    def _proposal(self, context: ProposalContext, knobs: dict[str, Knob],
+                  parent: dict[str, Any], values: dict[str, Any]) -> Proposal:
+        changes = [f"{n} {format_value(parent[n], knobs[n].kind)} -> "
+                   f"{format_value(v, knobs[n].kind)}" for n, v in values.items()]
+        categories = [knobs[n].category for n in values]
+        category = max(set(categories), key=categories.count)
+        code = apply_knobs(context.parent.code, knobs, values)
+        return Proposal(
+            code=code,
+            description=", ".join(changes),
+            category=category,
+            mode=context.mode,
+            parent_id=context.parent.id,
+            proposer=self.name,
+            hypothesis=_hypothesis(context.mode, len(context.history)),
+            knobs=parse_values(code),
+        )
+
+
+def parse_values(code: str) -> dict[str, Any]:
+    try:
+        return {n: k.value for n, k in parse_knobs(code).items()}
+    except (KnobError, SyntaxError):
+        return {}
+
+
+def _hypothesis(mode: Mode, finished: int) -> str:
+    if mode is Mode.EXPLORATION:
+        return "a distant region of the knob space may hold a better optimum"
+    if mode is Mode.DIVERSIFICATION:
+        return "progress stalled around the best; a runner-up may lead elsewhere"
+    if finished >= TPE_AFTER:
+        return "TPE fitted on the history expects this setting to improve the metric"
+    return "a small step from the parent may improve the metric"
+
+
+def _key(values: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted((k, repr(v)) for k, v in values.items()))
+
+
+def _uniform(knob: Knob, rng: random.Random) -> Any:
+    if knob.kind in ("choice", "bool"):
+        return rng.choice(knob.choices)
+    assert knob.low is not None and knob.high is not None
+    if knob.kind == "log":
+        return math.exp(rng.uniform(math.log(knob.low), math.log(knob.high)))
+    if knob.kind == "int":
+        return rng.randint(int(knob.low), int(knob.high))
+    return rng.uniform(knob.low, knob.high)
+
+
+def _local(knob: Knob, rng: random.Random) -> Any:
+    """A step from the current value: a factor of ~2 on log scales, a neighbour for choices."""
+    if knob.kind in ("choice", "bool"):
+        if knob.value not in knob.choices:
+            return rng.choice(knob.choices)
+        i = knob.choices.index(knob.value)
+        neighbours = [knob.choices[j] for j in (i - 1, i + 1) if 0 <= j < len(knob.choices)]
+        return rng.choice(neighbours)
+    assert knob.low is not None and knob.high is not None
+    value = float(knob.value)
+    if knob.kind == "log":
+        step = rng.choice((-1, 1)) * rng.uniform(0.5, 1.2)
+        return min(knob.high, max(knob.low, value * 2.0**step))
+    if knob.kind == "int":
+        span = max(1, round((knob.high - knob.low) * 0.15))
+        return int(min(knob.high, max(knob.low, value + rng.choice((-1, 1)) * rng.randint(1, span))))
+    span = (knob.high - knob.low) * rng.uniform(0.1, 0.3)
+    return min(knob.high, max(knob.low, value + rng.choice((-1, 1)) * span))
+
+
+def _history_study(context: ProposalContext, knobs: dict[str, Knob],
+                   rng: random.Random) -> optuna.Study:
+    """An in-memory Optuna study rebuilt from the store, so resuming loses nothing."""
+    direction = "minimize" if context.metric.direction is Direction.MIN else "maximize"
+    sampler = optuna.samplers.TPESampler(seed=rng.randrange(2**31), n_startup_trials=TPE_AFTER,
+                                         multivariate=False)
+    study = optuna.create_study(direction=direction, sampler=sampler)
+    for experiment in context.history:
+        trial = _as_trial(experiment, knobs)
+        if trial is not None:
+            study.add_trial(trial)
+    return study
+
+
+def _as_trial(experiment: Experiment, knobs: dict[str, Knob]) -> optuna.trial.FrozenTrial | None:
+    if not experiment.status.finished:
+        return None
+    params = {n: v for n, v in experiment.proposal.knobs.items()
+              if n in knobs and knobs[n].contains(v)}
+    if not params:
+        return None
+    distributions = {n: knobs[n].distribution() for n in params}
+    if experiment.status in (Status.KEPT, Status.DISCARDED) and experiment.metric_mean is not None:
+        return create_trial(params=params, distributions=distributions,
+                            value=experiment.metric_mean)
+    return create_trial(params=params, distributions=distributions, state=TrialState.FAIL)

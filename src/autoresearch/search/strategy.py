@@ -1,0 +1,66 @@
+"""Which parent to build on next, and in which mode."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+from autoresearch.storage.records import Experiment, Mode, Status
+from autoresearch.tasks import Metric
+
+
+@dataclass(frozen=True)
+class Plan:
+    mode: Mode
+    parent: Experiment
+
+
+@dataclass(frozen=True)
+class Strategy:
+    """Top-k parents sampled 70/20/10; every Nth an exploration; diversify after a dry spell."""
+
+    metric: Metric
+    top_k: int = 3
+    weights: tuple[float, ...] = (0.7, 0.2, 0.1)
+    explore_every: int = 5
+    patience: int = 5
+
+    def ranked(self, history: list[Experiment] | tuple[Experiment, ...]) -> list[Experiment]:
+        kept = [e for e in history if e.status is Status.KEPT and e.metric_mean is not None]
+        return sorted(kept, key=lambda e: self.metric.sort_key(e.metric_mean))
+
+    def best(self, history: list[Experiment] | tuple[Experiment, ...]) -> Experiment | None:
+        ranked = self.ranked(history)
+        return ranked[0] if ranked else None
+
+    def discards_in_a_row(self, history: list[Experiment] | tuple[Experiment, ...]) -> int:
+        count = 0
+        for experiment in reversed([e for e in history if e.status.finished]):
+            if experiment.status is Status.KEPT:
+                break
+            count += 1
+        return count
+
+    def plan(self, history: list[Experiment] | tuple[Experiment, ...], number: int,
+             rng: random.Random) -> Plan:
+        ranked = self.ranked(history)
+        if not ranked:
+            raise ValueError("no kept experiment to build on: run the baseline first")
+        dry = self.discards_in_a_row(history)
+        if dry >= self.patience and dry % self.patience == 0:
+            return Plan(Mode.DIVERSIFICATION, self._runner_up(history, ranked, rng))
+        if number % self.explore_every == 0:
+            return Plan(Mode.EXPLORATION, ranked[0])
+        top = ranked[: self.top_k]
+        weights = list(self.weights[: len(top)])
+        return Plan(Mode.INCREMENTAL, rng.choices(top, weights=weights, k=1)[0])
+
+    def _runner_up(self, history: list[Experiment] | tuple[Experiment, ...],
+                   ranked: list[Experiment], rng: random.Random) -> Experiment:
+        if len(ranked) > 1:
+            return rng.choice(ranked[1 : self.top_k + 2])
+        # Only the best was ever kept: the best scored near-miss is the next most promising.
+        near = sorted((e for e in history if e.status is Status.DISCARDED
+                       and e.metric_mean is not None),
+                      key=lambda e: self.metric.sort_key(e.metric_mean))
+        return near[0] if near else ranked[0]

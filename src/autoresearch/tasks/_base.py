@@ -1,0 +1,62 @@
+"""The Task protocol: what the engine needs to know about a kind of work."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+from autoresearch.tasks._data import PreparedData
+from autoresearch.tasks._metric import Metric
+
+
+@runtime_checkable
+class Task(Protocol):
+    """A kind of research problem. Adding a built-in task means adding one folder."""
+
+    name: str
+    description: str
+    metric: Metric
+    default_budget: float
+    #: Module that candidate code imports as ``harness`` (None for user projects).
+    harness_module: str | None
+    #: Harness functions every candidate must call (checked by the validator).
+    required_calls: tuple[str, ...]
+
+    def baseline_source(self) -> str: ...
+
+    def prepare(self, cache_dir: Path, offline: bool) -> PreparedData: ...
+
+    def prompt_section(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class ScriptTask:
+    """A built-in task whose candidate is one training file importing a fixed harness."""
+
+    name: str
+    description: str
+    metric: Metric
+    default_budget: float
+    package: str  # e.g. "autoresearch.tasks.shakespeare": holds baseline.py, prompt.md, data
+    required_calls: tuple[str, ...] = ("evaluate",)
+    tags: tuple[str, ...] = field(default=())
+
+    @property
+    def harness_module(self) -> str:
+        return f"{self.package}.harness"
+
+    def _read(self, filename: str) -> str:
+        return resources.files(self.package).joinpath(filename).read_text(encoding="utf-8")
+
+    def baseline_source(self) -> str:
+        return self._read("baseline.py")
+
+    def prompt_section(self) -> str:
+        return self._read("prompt.md")
+
+    def prepare(self, cache_dir: Path, offline: bool) -> PreparedData:
+        from importlib import import_module
+
+        return import_module(f"{self.package}.data").prepare(cache_dir, offline)

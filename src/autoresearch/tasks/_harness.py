@@ -1,0 +1,134 @@
+"""The task-independent half of every harness: what runs in the sandbox beside candidate code.
+
+The bootstrap calls :func:`activate` before candidate code runs. Candidate code may read the
+public values of a task harness and call its functions; it cannot reach :data:`_active` (the
+validator forbids underscore attributes of the harness), and results leave the process only
+through the ``report`` callable the bootstrap holds, which signs them.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+MAX_CURVE_POINTS = 200
+
+
+class Diverged(BaseException):  # noqa: N818 - BaseException so `except Exception` cannot hide it
+    """The training loss became NaN or infinite."""
+
+
+class IntegrityViolation(BaseException):  # noqa: N818
+    """The harness or the functions it relies on were replaced at run time."""
+
+
+@dataclass
+class RunContext:
+    seed: int
+    budget_seconds: float
+    data_dir: Path
+    device: torch.device
+    report: Callable[[dict[str, Any]], None]
+    check_integrity: Callable[[], None]
+    started_at: float = field(default_factory=time.perf_counter)
+    stopped_at: float | None = None
+    losses: list[tuple[int, float]] = field(default_factory=list)
+    diverged: bool = False
+    reported: bool = False
+
+    def elapsed(self) -> float:
+        end = self.stopped_at if self.stopped_at is not None else time.perf_counter()
+        return end - self.started_at
+
+    def stop_clock(self) -> float:
+        if self.stopped_at is None:
+            self.stopped_at = time.perf_counter()
+        return self.elapsed()
+
+
+_active: RunContext | None = None
+
+
+def activate(ctx: RunContext) -> None:
+    global _active
+    _active = ctx
+
+
+def context() -> RunContext:
+    if _active is None:
+        raise RuntimeError(
+            "the harness is not active: run candidates with `autoresearch eval --task ... FILE`"
+        )
+    return _active
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def detect_device(preference: str = "auto") -> torch.device:
+    if preference != "auto":
+        return torch.device(preference)
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def time_left() -> float:
+    ctx = context()
+    return max(0.0, ctx.budget_seconds - ctx.elapsed())
+
+
+def training_done() -> bool:
+    return time_left() <= 0.0
+
+
+def log_loss(step: int, loss: float) -> None:
+    """Record the training loss; a NaN or infinite loss ends the run at once (fail fast)."""
+    ctx = context()
+    value = float(loss)
+    if not math.isfinite(value):
+        ctx.diverged = True
+        raise Diverged(f"training loss is {value} at step {step}")
+    ctx.losses.append((int(step), value))
+
+
+def loss_curve(losses: list[tuple[int, float]]) -> list[tuple[int, float]]:
+    """At most MAX_CURVE_POINTS points, evenly thinned, always keeping the last one."""
+    if len(losses) <= MAX_CURVE_POINTS:
+        return list(losses)
+    stride = len(losses) / MAX_CURVE_POINTS
+    picked = [losses[int(i * stride)] for i in range(MAX_CURVE_POINTS - 1)]
+    return [*picked, losses[-1]]
+
+
+def finish(metrics: dict[str, float], extra: dict[str, Any] | None = None) -> None:
+    """Called once by a task's evaluate(): stop the clock and hand the numbers to the bootstrap."""
+    ctx = context()
+    if ctx.reported:
+        raise RuntimeError("evaluate() may be called only once per run")
+    ctx.reported = True
+    ctx.check_integrity()
+    ctx.report(
+        {
+            "metrics": metrics,
+            "train_seconds": ctx.elapsed(),
+            "eval_seconds": time.perf_counter() - (ctx.stopped_at or time.perf_counter()),
+            "steps": ctx.losses[-1][0] if ctx.losses else 0,
+            "loss_curve": loss_curve(ctx.losses),
+            **(extra or {}),
+        }
+    )
