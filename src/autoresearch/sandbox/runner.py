@@ -26,8 +26,7 @@ from autoresearch.storage.records import FailureKind, SeedRun
 # What a candidate's environment may inherit; everything else (API keys above all) is dropped.
 ENV_ALLOW = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "CUDA_VISIBLE_DEVICES",
              "NVIDIA_VISIBLE_DEVICES", "LD_LIBRARY_PATH")
-EVAL_GRACE_SECONDS = 60.0
-STARTUP_GRACE_SECONDS = 60.0
+GRACE_SECONDS = 120.0  # start-up + evaluation on top of the training budget
 ESCALATION = ((signal.SIGINT, 2.0), (signal.SIGTERM, 3.0), (signal.SIGKILL, 0.0))
 
 
@@ -43,6 +42,7 @@ class SeedJob:
     device: str = "auto"
     threads: int = 0  # 0: all cores of this machine
     limits: Limits = field(default_factory=Limits)
+    grace_seconds: float = GRACE_SECONDS
     keep_workdir: bool = False
 
 
@@ -115,7 +115,7 @@ def run_seed(job: SeedJob) -> SeedRun:
     key = secrets.token_bytes(32)
     read_fd, write_fd = os.pipe()
     budget = job.budget_seconds
-    limits = replace(job.limits, cpu_seconds=int((budget + EVAL_GRACE_SECONDS) * threads + 120))
+    limits = replace(job.limits, cpu_seconds=int((budget + job.grace_seconds) * threads + 60))
     spec = {
         "candidate": str(candidate),
         "seed": job.seed,
@@ -148,7 +148,7 @@ def run_seed(job: SeedJob) -> SeedRun:
     os.close(write_fd)
     reader = _ChannelReader(read_fd, key)
     reader.start()
-    timeout = budget + EVAL_GRACE_SECONDS + STARTUP_GRACE_SECONDS
+    timeout = budget + job.grace_seconds
     timed_out = False
     peak_kb = 0
     while True:

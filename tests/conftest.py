@@ -1,0 +1,46 @@
+"""Shared fixtures: real task data in a temporary cache, tiny training budgets."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from autoresearch.tasks import PreparedData, get_task
+
+TINY_BUDGET = 1.0  # seconds of real training per seed run in tests
+
+
+@pytest.fixture(scope="session")
+def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("cache")
+
+
+@pytest.fixture(scope="session")
+def shakespeare_data(cache_dir: Path) -> PreparedData:
+    return get_task("shakespeare").prepare(cache_dir, offline=True)
+
+
+@pytest.fixture()
+def cli_env(cache_dir: Path, tmp_path: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(AUTORESEARCH_CACHE=str(cache_dir), AUTORESEARCH_OFFLINE="1",
+               AUTORESEARCH_STORAGE=str(tmp_path / "store.db"), COLUMNS="200")
+    return env
+
+
+def run_cli(args: list[str], env: dict[str, str], cwd: Path | None = None,
+            timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "autoresearch", *args], env=env, cwd=cwd,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def baseline_with(**knobs: object) -> str:
+    """The shakespeare baseline with some knob values replaced (a real, small candidate)."""
+    from autoresearch.search.knobs import apply_knobs, parse_knobs
+
+    code = get_task("shakespeare").baseline_source()
+    return apply_knobs(code, parse_knobs(code), knobs)

@@ -1,0 +1,109 @@
+"""Real seed runs in real subprocesses, with seconds-long training."""
+
+from __future__ import annotations
+
+import pytest
+
+from autoresearch.sandbox import Limits, SeedJob, run_seed
+from autoresearch.storage import FailureKind
+from autoresearch.tasks import get_task
+
+from .conftest import TINY_BUDGET, baseline_with
+
+TASK = get_task("shakespeare")
+
+TINY_MODEL = """
+import torch
+import torch.nn as nn
+import harness
+
+class Peek(nn.Module):
+    def __init__(self, ahead):
+        super().__init__()
+        self.ahead = ahead
+        self.emb = nn.Embedding(256, 256)
+
+    def forward(self, idx):
+        source = torch.roll(idx, -1, dims=1) if self.ahead else idx
+        return self.emb(source) * 20.0
+
+model = Peek(AHEAD).to(harness.DEVICE)
+with torch.no_grad():
+    model.emb.weight.copy_(torch.eye(256) if AHEAD else torch.zeros(256, 256))
+"""
+
+
+def job(code: str, data, budget: float = TINY_BUDGET, **kw) -> SeedJob:
+    return SeedJob(code=code, seed=42, harness=TASK.harness_module, data_dir=data.directory,
+                   budget_seconds=budget, grace_seconds=kw.pop("grace_seconds", 30), **kw)
+
+
+def test_baseline_trains_and_reports_through_the_signed_channel(shakespeare_data):
+    run = run_seed(job(baseline_with(N_LAYER=1, N_EMBD=32, BATCH_SIZE=8), shakespeare_data))
+    assert run.ok, run.log_tail
+    assert 2.0 < run.metric < 8.5
+    assert run.test_metric is not None and run.test_metric != run.metric
+    assert run.steps > 0 and run.loss_curve
+    assert TINY_BUDGET <= run.train_seconds < TINY_BUDGET + 2
+    assert run.startup_seconds > 0 and run.peak_rss_mb > 50
+
+
+def test_printing_a_fake_metric_forges_nothing(shakespeare_data):
+    code = "import harness\nprint('val_bpb: 0.0001')\nif False:\n    harness.evaluate(None, 2)\n"
+    run = run_seed(job(code, shakespeare_data))
+    assert run.failure is FailureKind.NO_RESULT and run.metric is None
+
+
+def test_a_model_that_peeks_ahead_is_caught(shakespeare_data):
+    cheat = TINY_MODEL.replace("AHEAD", "True") + "harness.evaluate(model, context=64)\n"
+    run = run_seed(job(cheat, shakespeare_data))
+    assert run.failure is FailureKind.INTEGRITY and "not causal" in run.reason
+    honest = TINY_MODEL.replace("AHEAD", "False") + "harness.evaluate(model, context=64)\n"
+    run = run_seed(job(honest, shakespeare_data))
+    assert run.ok and run.metric == pytest.approx(8.0, abs=1e-3)  # uniform over 256 bytes
+
+
+def test_nan_loss_is_divergence(shakespeare_data):
+    code = "import harness\nharness.log_loss(0, float('nan'))\nharness.evaluate(None, 2)\n"
+    run = run_seed(job(code, shakespeare_data))
+    assert run.failure is FailureKind.DIVERGENCE
+
+
+def test_exception_is_a_crash_with_the_traceback_in_the_log(shakespeare_data):
+    code = "import harness\nraise ValueError('boom')\nharness.evaluate(None, 2)\n"
+    run = run_seed(job(code, shakespeare_data))
+    assert run.failure is FailureKind.CRASH and "boom" in run.reason
+    assert "Traceback" in run.log_tail
+
+
+def test_training_past_the_budget_is_rejected(shakespeare_data):
+    code = ("import time\nimport harness\nend = time.time() + 4.5\n"
+            "while time.time() < end:\n    pass\n") + TINY_MODEL.replace("AHEAD", "False") + \
+        "harness.evaluate(model, context=8)\n"
+    run = run_seed(job(code, shakespeare_data))
+    assert run.failure is FailureKind.OVER_BUDGET
+
+
+def test_a_loop_that_ignores_sigint_is_killed_at_the_timeout(shakespeare_data):
+    code = ("import harness\ntry:\n    while True:\n        pass\nexcept KeyboardInterrupt:\n"
+            "    while True:\n        pass\nharness.evaluate(None, 2)\n")
+    run = run_seed(job(code, shakespeare_data, grace_seconds=3))
+    assert run.failure is FailureKind.TIMEOUT
+    assert run.wall_seconds < TINY_BUDGET + 3 + 8
+
+
+def test_memory_hog_is_oom(shakespeare_data):
+    code = "import torch\nimport harness\nx = torch.ones(8 * 1024**3, dtype=torch.uint8)\n" \
+           "harness.evaluate(None, 2)\n"
+    run = run_seed(job(code, shakespeare_data, limits=Limits(memory_bytes=3 * 1024**3)))
+    assert run.failure is FailureKind.OOM, run.reason
+
+
+def test_candidate_environment_is_an_allow_list(shakespeare_data, monkeypatch, tmp_path):
+    from autoresearch.sandbox.runner import _environment
+
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-secret")
+    monkeypatch.setenv("AUTORESEARCH_STORAGE", "/secret/store.db")
+    env = _environment(job("", shakespeare_data), tmp_path, threads=1)
+    assert "ANTHROPIC_API_KEY" not in env and "AUTORESEARCH_STORAGE" not in env
+    assert env["AUTORESEARCH_SEED"] == "42" and env["HOME"] == str(tmp_path)

@@ -1,0 +1,104 @@
+"""Strategy, acceptance and the offline proposer on synthetic records (no training)."""
+
+from __future__ import annotations
+
+import random
+
+from autoresearch.errors import ProposalError
+from autoresearch.search import OfflineProposer, ProposalContext
+from autoresearch.search.acceptance import Acceptance
+from autoresearch.search.knobs import parse_knobs
+from autoresearch.search.offline import parse_values
+from autoresearch.search.strategy import Strategy
+from autoresearch.storage import Experiment, Mode, Proposal, SeedRun, Status
+from autoresearch.tasks import Direction, Metric, get_task
+
+import pytest
+
+LOW = Metric("val_bpb", Direction.MIN)
+HIGH = Metric("accuracy", Direction.MAX)
+CODE = get_task("shakespeare").baseline_source()
+
+
+def exp(number: int, status: Status, metric: float | None, code: str = CODE,
+        mode: Mode = Mode.INCREMENTAL) -> Experiment:
+    runs = () if metric is None else (SeedRun(seed=42, failure=None, metric=metric),)
+    proposal = Proposal(code=code, description=f"e{number}", category="hyperparameter",
+                        mode=mode, parent_id=None, proposer="test", knobs=parse_values(code))
+    return Experiment(id=number + 100, study_id=1, number=number, proposal=proposal, diff="",
+                      status=status, seed_runs=runs)
+
+
+def test_strategy_ranks_by_direction_and_samples_top3_70_20_10():
+    history = [exp(0, Status.KEPT, 3.0, mode=Mode.BASELINE), exp(1, Status.KEPT, 2.5),
+               exp(2, Status.KEPT, 2.8), exp(3, Status.DISCARDED, 1.0), exp(4, Status.KEPT, 2.9)]
+    strategy = Strategy(LOW)
+    assert [e.number for e in strategy.ranked(history)] == [1, 2, 4, 0]
+    assert [e.number for e in Strategy(HIGH).ranked(history)][0] == 0
+    rng = random.Random(0)
+    picks = [strategy.plan(history, 6, rng).parent.number for _ in range(3000)]
+    assert picks.count(1) / 3000 == pytest.approx(0.7, abs=0.04)
+    assert picks.count(2) / 3000 == pytest.approx(0.2, abs=0.04)
+    assert picks.count(4) / 3000 == pytest.approx(0.1, abs=0.03)
+
+
+def test_every_fifth_is_exploration_and_five_discards_diversify():
+    history = [exp(0, Status.KEPT, 3.0, mode=Mode.BASELINE), exp(1, Status.KEPT, 2.5)]
+    strategy = Strategy(LOW)
+    assert strategy.plan(history, 5, random.Random(0)).mode is Mode.EXPLORATION
+    history += [exp(i, Status.DISCARDED, 2.6) for i in range(2, 7)]
+    plan = strategy.plan(history, 7, random.Random(0))
+    assert plan.mode is Mode.DIVERSIFICATION and plan.parent.number != 1
+
+
+def test_acceptance_short_circuits_and_keeps_only_real_gains():
+    accept = Acceptance(LOW, min_delta=0.01)
+    worse = [SeedRun(seed=42, failure=None, metric=3.1)]
+    assert not accept.worth_more_seeds(worse, best=3.0)
+    assert accept.worth_more_seeds([SeedRun(seed=42, failure=None, metric=2.9)], best=3.0)
+    verdict = accept.decide(worse, 3.0, planned=2)
+    assert verdict.status is Status.DISCARDED and "skipped" in verdict.reason
+    runs = [SeedRun(seed=42, failure=None, metric=2.98), SeedRun(seed=137, failure=None,
+                                                                metric=2.995)]
+    assert accept.decide(runs, 3.0, planned=2).status is Status.DISCARDED  # gain < min_delta
+    runs = [SeedRun(seed=42, failure=None, metric=2.9), SeedRun(seed=137, failure=None,
+                                                               metric=2.95)]
+    assert accept.decide(runs, 3.0, planned=2).status is Status.KEPT
+    high = Acceptance(HIGH).decide([SeedRun(seed=1, failure=None, metric=0.9)], 0.8, planned=1)
+    assert high.status is Status.KEPT
+
+
+def context(mode: Mode, history: list[Experiment], number: int) -> ProposalContext:
+    return ProposalContext(task=get_task("shakespeare"), metric=LOW, mode=mode,
+                           parent=history[-1], history=tuple(history), number=number)
+
+
+def test_offline_proposer_edits_knobs_with_a_category_and_never_repeats():
+    history = [exp(0, Status.KEPT, 3.0, mode=Mode.BASELINE)]
+    proposer = OfflineProposer(seed=1)
+    seen = set()
+    for number in range(1, 25):
+        mode = Mode.EXPLORATION if number % 5 == 0 else Mode.INCREMENTAL
+        proposal = proposer.propose(context(mode, history, number))
+        knobs = parse_knobs(proposal.code)
+        changed = {n for n, k in knobs.items() if proposal.knobs[n] != history[0].proposal.knobs[n]}
+        assert changed and all(knobs[n].contains(knobs[n].value) for n in knobs)
+        assert proposal.category in {"hyperparameter", "architectural", "optimizer",
+                                     "regularization"}
+        assert " -> " in proposal.description
+        key = tuple(sorted(proposal.knobs.items()))
+        assert key not in seen
+        seen.add(key)
+        history.append(exp(number, Status.DISCARDED, 3.0 + number / 100, code=proposal.code))
+    # Past the start-up phase the proposals come from TPE fitted on the history.
+    assert "TPE" in proposal.hypothesis or mode is Mode.EXPLORATION
+
+
+def test_offline_proposer_is_deterministic_and_explains_missing_knobs():
+    history = [exp(0, Status.KEPT, 3.0, mode=Mode.BASELINE)]
+    a = OfflineProposer(seed=3).propose(context(Mode.INCREMENTAL, history, 1))
+    b = OfflineProposer(seed=3).propose(context(Mode.INCREMENTAL, history, 1))
+    assert a.code == b.code
+    bare = [exp(0, Status.KEPT, 3.0, code="import harness\nX = 1\n", mode=Mode.BASELINE)]
+    with pytest.raises(ProposalError, match="no `# search:` annotated knobs"):
+        OfflineProposer().propose(context(Mode.INCREMENTAL, bare, 1))
