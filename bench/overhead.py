@@ -24,6 +24,7 @@ from rich.table import Table
 import autoresearch.engine.loop as loop_module
 from autoresearch.engine import ResearchLoop, RunSettings
 from autoresearch.execution import LocalExecutor
+from autoresearch.sandbox import JobOptions
 from autoresearch.search import OfflineProposer
 from autoresearch.search.acceptance import Acceptance
 from autoresearch.search.strategy import Strategy
@@ -67,8 +68,8 @@ def main() -> None:
     loop = ResearchLoop(task=task, data=data, store=store, study=study, proposer=proposer,
                         strategy=Strategy(task.metric), acceptance=Acceptance(task.metric),
                         executor=LocalExecutor(),
-                        settings=RunSettings(seeds=tuple(int(s) for s in args.seeds.split(",")),
-                                             budget_seconds=args.train_seconds))
+                        settings=RunSettings(job=JobOptions(args.train_seconds),
+                                             seeds=tuple(int(s) for s in args.seeds.split(","))))
     rows: list[dict[str, float]] = []
     for i in range(args.experiments + 1):
         timers.clear()

@@ -12,7 +12,7 @@ from rich.console import Console
 from autoresearch.cli import _common as c
 from autoresearch.cli._render import seed_line
 from autoresearch.errors import UsageError
-from autoresearch.sandbox import SeedJob, run_seed, validate
+from autoresearch.sandbox import JobOptions, validate
 from autoresearch.search.acceptance import Acceptance
 
 console = Console()
@@ -49,8 +49,7 @@ def eval_command(
     data = c.prepare(chosen, cache_dir, offline)
     runs = []
     for seed in seed_list:
-        run = run_seed(SeedJob(code=code, seed=seed, harness=chosen.harness_module or "",
-                               data_dir=data.directory, budget_seconds=budget, device=device))
+        run = chosen.seed_job(code, seed, data, JobOptions(budget, device=device)).run()
         runs.append(run)
         if not as_json:
             console.print(seed_line(run, chosen.metric.name), highlight=False)

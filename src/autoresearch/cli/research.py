@@ -13,6 +13,7 @@ from autoresearch.cli._render import LiveObserver, fmt
 from autoresearch.engine import ResearchLoop, RunSettings
 from autoresearch.errors import AutoresearchError, UsageError
 from autoresearch.execution import LocalExecutor
+from autoresearch.sandbox import JobOptions
 from autoresearch.search import make_proposer
 from autoresearch.search.acceptance import Acceptance
 from autoresearch.search.strategy import Strategy
@@ -39,7 +40,8 @@ def _loop(task_name: str | None, storage: str, train_seconds: float | None, seed
         task=task, data=data, store=store, study=study, proposer=chosen,
         strategy=Strategy(task.metric), acceptance=Acceptance(task.metric, min_delta),
         executor=LocalExecutor(workers=1),
-        settings=RunSettings(seeds=seed_list, budget_seconds=budget, device=device),
+        settings=RunSettings(job=JobOptions(budget_seconds=budget, device=device),
+                             seeds=seed_list),
         observer=LiveObserver(console, study),
     )
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 import difflib
 import random
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 from autoresearch.errors import ProposalError
 from autoresearch.execution import Executor
-from autoresearch.sandbox import Limits, SeedJob, validate
+from autoresearch.sandbox import JobOptions, validate
 from autoresearch.search.acceptance import Acceptance
 from autoresearch.search.offline import parse_values
 from autoresearch.search.proposer import ProposalContext, Proposer
@@ -22,11 +22,8 @@ from autoresearch.tasks import PreparedData, Task
 
 @dataclass(frozen=True)
 class RunSettings:
+    job: JobOptions
     seeds: tuple[int, ...] = (42, 137)
-    budget_seconds: float = 30.0
-    device: str = "auto"
-    threads: int = 0
-    limits: Limits = field(default_factory=Limits)
     search_seed: int = 0
 
 
@@ -119,7 +116,8 @@ class ResearchLoop:
                 continue
             if runs and not self.acceptance.worth_more_seeds(runs, best):
                 break
-            run = self.executor.submit(self._job(experiment.code, seed)).result()
+            job = self.task.seed_job(experiment.code, seed, self.data, self.settings.job)
+            run = self.executor.submit(job).result()
             self.store.add_seed_run(experiment.id, run)
             runs.append(run)
             experiment = replace(experiment, seed_runs=tuple(runs))
@@ -132,9 +130,3 @@ class ResearchLoop:
     def _best_metric(self) -> float | None:
         best = self.strategy.best(self.history())
         return best.metric_mean if best else None
-
-    def _job(self, code: str, seed: int) -> SeedJob:
-        return SeedJob(code=code, seed=seed, harness=self.task.harness_module or "",
-                       data_dir=self.data.directory, budget_seconds=self.settings.budget_seconds,
-                       device=self.settings.device, threads=self.settings.threads,
-                       limits=self.settings.limits)

@@ -6,12 +6,12 @@ from concurrent.futures import Future
 from typing import Protocol
 
 from autoresearch.execution.local import LocalExecutor
-from autoresearch.sandbox import SeedJob
+from autoresearch.sandbox import Job
 from autoresearch.storage.records import SeedRun
 
 
 class Executor(Protocol):
-    def submit(self, job: SeedJob) -> Future[SeedRun]: ...
+    def submit(self, job: Job) -> Future[SeedRun]: ...
 
     def shutdown(self) -> None: ...
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from concurrent.futures import Future, ThreadPoolExecutor
 
-from autoresearch.sandbox import SeedJob, run_seed
+from autoresearch.sandbox import Job
 from autoresearch.storage.records import SeedRun
 
 
@@ -15,8 +15,8 @@ class LocalExecutor:
         self.workers = workers
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="seed-run")
 
-    def submit(self, job: SeedJob) -> Future[SeedRun]:
-        return self._pool.submit(run_seed, job)
+    def submit(self, job: Job) -> Future[SeedRun]:
+        return self._pool.submit(job.run)
 
     def shutdown(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)

@@ -119,7 +119,8 @@ def main(argv: list[str]) -> int:
     core.activate(ctx)
     snapshot.update(_watched(watched_modules))
     startup = time.time() - float(spec["launched_at"])
-    send({"kind": "started", "startup_seconds": startup, "bootstrap_seconds": time.time() - launched})
+    send({"kind": "started", "startup_seconds": startup,
+          "bootstrap_seconds": time.time() - launched})
 
     failure: tuple[str, str] | None = None
     ctx.started_at = time.perf_counter()

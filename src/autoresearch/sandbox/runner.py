@@ -9,25 +9,42 @@ import os
 import secrets
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import autoresearch
 from autoresearch.sandbox.limits import Limits
-from autoresearch.sandbox.logs import read_tail
+from autoresearch.sandbox.process import ProcessResult, exit_reason, run_isolated
 from autoresearch.storage.records import FailureKind, SeedRun
 
 # What a candidate's environment may inherit; everything else (API keys above all) is dropped.
 ENV_ALLOW = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "CUDA_VISIBLE_DEVICES",
              "NVIDIA_VISIBLE_DEVICES", "LD_LIBRARY_PATH")
 GRACE_SECONDS = 120.0  # start-up + evaluation on top of the training budget
-ESCALATION = ((signal.SIGINT, 2.0), (signal.SIGTERM, 3.0), (signal.SIGKILL, 0.0))
+
+
+@dataclass(frozen=True)
+class JobOptions:
+    """How a seed run is run, whatever the task: the budget, the device, the limits."""
+
+    budget_seconds: float
+    device: str = "auto"
+    threads: int = 0  # 0: all cores of this machine
+    limits: Limits = field(default_factory=Limits)
+    grace_seconds: float = GRACE_SECONDS
+
+
+class Job(Protocol):
+    """One seed run of one candidate; plain data, so it can cross to another process or host."""
+
+    seed: int
+
+    def run(self) -> SeedRun: ...
 
 
 @dataclass(frozen=True)
@@ -44,6 +61,17 @@ class SeedJob:
     limits: Limits = field(default_factory=Limits)
     grace_seconds: float = GRACE_SECONDS
     keep_workdir: bool = False
+
+    @classmethod
+    def of(cls, code: str, seed: int, harness: str, data_dir: Path,
+           options: JobOptions) -> SeedJob:
+        return cls(code=code, seed=seed, harness=harness, data_dir=data_dir,
+                   budget_seconds=options.budget_seconds, device=options.device,
+                   threads=options.threads, limits=options.limits,
+                   grace_seconds=options.grace_seconds)
+
+    def run(self) -> SeedRun:
+        return run_seed(self)
 
 
 def _environment(job: SeedJob, workdir: Path, threads: int) -> dict[str, str]:
@@ -92,19 +120,6 @@ class _ChannelReader(threading.Thread):
         return found[-1] if found else None
 
 
-def _kill_group(pgid: int, proc: subprocess.Popen[bytes], deadline_hit: bool) -> None:
-    """SIGINT -> SIGTERM -> SIGKILL to the whole process group, leaving no orphan in it."""
-    steps = ESCALATION if deadline_hit else ((signal.SIGKILL, 0.0),)
-    for sig, wait in steps:
-        try:
-            os.killpg(pgid, sig)
-        except ProcessLookupError:
-            return
-        end = time.monotonic() + wait
-        while proc.poll() is None and time.monotonic() < end:
-            time.sleep(0.05)
-
-
 def run_seed(job: SeedJob) -> SeedRun:
     """Run one seed; never raises for anything the candidate does."""
     threads = job.threads or (os.cpu_count() or 1)
@@ -132,58 +147,34 @@ def run_seed(job: SeedJob) -> SeedRun:
     spec_path = workdir / "spec.json"
     spec_path.write_text(json.dumps(spec))
     spec_path.chmod(0o600)
-    log_path = workdir / "output.log"
-    started = time.monotonic()
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "autoresearch.sandbox.bootstrap", str(spec_path)],
-            cwd=workdir,
-            env=_environment(job, workdir, threads),
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            pass_fds=(write_fd,),
-            start_new_session=True,
-        )
-    os.close(write_fd)
     reader = _ChannelReader(read_fd, key)
     reader.start()
     timeout = budget + job.grace_seconds
-    timed_out = False
-    peak_kb = 0
-    while True:
-        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-        if pid:
-            proc.returncode = os.waitstatus_to_exitcode(status)
-            peak_kb = usage.ru_maxrss
-            break
-        if not timed_out and time.monotonic() - started > timeout:
-            timed_out = True
-            _kill_group(proc.pid, proc, deadline_hit=True)
-            if proc.returncode is not None:  # reaped by poll() while escalating
-                break
-        time.sleep(0.05)
-    _kill_group(proc.pid, proc, deadline_hit=False)  # anything the candidate left behind
-    wall = time.monotonic() - started
+    result = run_isolated(
+        [sys.executable, "-m", "autoresearch.sandbox.bootstrap", str(spec_path)],
+        cwd=workdir, env=_environment(job, workdir, threads), timeout=timeout,
+        log_path=workdir / "output.log", tail_bytes=job.limits.output_bytes,
+        pass_fds=(write_fd,),
+    )
     reader.join(timeout=5)
-    tail = read_tail(log_path, job.limits.output_bytes)
     if not job.keep_workdir:
         shutil.rmtree(workdir, ignore_errors=True)
-    return _outcome(job, reader, proc.returncode, timed_out, wall, peak_kb / 1024, tail, timeout)
+    return _outcome(job, reader, result, timeout)
 
 
-def _outcome(job: SeedJob, reader: _ChannelReader, returncode: int | None, timed_out: bool,
-             wall: float, peak_mb: float, tail: str, timeout: float) -> SeedRun:
+def _outcome(job: SeedJob, reader: _ChannelReader, result: ProcessResult,
+             timeout: float) -> SeedRun:
     started = reader.last("started") or {}
-    base = SeedRun(seed=job.seed, failure=None, wall_seconds=wall, peak_rss_mb=peak_mb,
-                   log_tail=tail, startup_seconds=float(started.get("startup_seconds", 0.0)))
+    base = SeedRun(seed=job.seed, failure=None, wall_seconds=result.wall_seconds,
+                   peak_rss_mb=result.peak_rss_mb, log_tail=result.log_tail,
+                   startup_seconds=float(started.get("startup_seconds", 0.0)))
     final = reader.last("result", "failure")
-    if timed_out:
+    if result.timed_out:
         return replace(base, failure=FailureKind.TIMEOUT,
                        reason=f"no result within {timeout:.0f}s (budget + grace); killed")
     if final is None:
-        return replace(base, failure=_signal_failure(returncode),
-                       reason=_exit_reason(returncode))
+        return replace(base, failure=_signal_failure(result.returncode),
+                       reason=exit_reason(result.returncode))
     curve = tuple((int(s), float(v)) for s, v in final.get("loss_curve", ()))
     if final["kind"] == "failure":
         return replace(base, failure=FailureKind(final["failure"]), reason=final["reason"],
@@ -207,14 +198,3 @@ def _signal_failure(returncode: int | None) -> FailureKind:
     if returncode == -signal.SIGKILL:
         return FailureKind.OOM  # the kernel's OOM killer; we only SIGKILL after a timeout
     return FailureKind.CRASH
-
-
-def _exit_reason(returncode: int | None) -> str:
-    if returncode is not None and returncode < 0:
-        name = signal.Signals(-returncode).name
-        if -returncode == signal.SIGXFSZ:
-            return f"killed by {name}: the run wrote more than its file size limit"
-        if -returncode == signal.SIGXCPU:
-            return f"killed by {name}: the run used more than its CPU time limit"
-        return f"killed by {name} before reporting a result"
-    return f"exited with status {returncode} before reporting a result"

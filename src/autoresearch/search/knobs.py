@@ -133,7 +133,8 @@ def apply_knobs(code: str, knobs: dict[str, Knob], values: dict[str, Any]) -> st
     for name, value in values.items():
         knob = knobs[name]
         line = lines[knob.line - 1]
-        lines[knob.line - 1] = line[: knob.col] + format_value(value, knob.kind) + line[knob.end_col:]
+        new = format_value(value, knob.kind)
+        lines[knob.line - 1] = line[: knob.col] + new + line[knob.end_col :]
     return "".join(lines)
 
 

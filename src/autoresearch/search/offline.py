@@ -131,7 +131,8 @@ def _local(knob: Knob, rng: random.Random) -> Any:
         return min(knob.high, max(knob.low, value * 2.0**step))
     if knob.kind == "int":
         span = max(1, round((knob.high - knob.low) * 0.15))
-        return int(min(knob.high, max(knob.low, value + rng.choice((-1, 1)) * rng.randint(1, span))))
+        step = rng.choice((-1, 1)) * rng.randint(1, span)
+        return int(min(knob.high, max(knob.low, value + step)))
     span = (knob.high - knob.low) * rng.uniform(0.1, 0.3)
     return min(knob.high, max(knob.low, value + rng.choice((-1, 1)) * span))
 

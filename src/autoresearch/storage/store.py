@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
 from autoresearch.errors import SchemaTooNewError, StorageError
 from autoresearch.storage.records import (
     Experiment,
@@ -25,7 +26,7 @@ from autoresearch.storage.records import (
     Status,
 )
 from autoresearch.storage.schema import MIGRATIONS, SCHEMA_VERSION
-from autoresearch.tasks import Direction, Metric
+from autoresearch.metric import Direction, Metric
 
 ENV_VAR = "AUTORESEARCH_STORAGE"
 DEFAULT_PATH = "autoresearch.db"

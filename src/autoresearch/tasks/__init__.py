@@ -9,7 +9,7 @@ from importlib import import_module
 from autoresearch.errors import UsageError
 from autoresearch.tasks._base import ScriptTask, Task
 from autoresearch.tasks._data import PreparedData
-from autoresearch.tasks._metric import Direction, Metric
+from autoresearch.metric import Direction, Metric
 
 __all__ = ["Direction", "Metric", "PreparedData", "ScriptTask", "Task", "all_tasks", "get_task"]
 

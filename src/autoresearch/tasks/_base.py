@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from importlib import resources
+from importlib import import_module, resources
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
+from autoresearch.sandbox.runner import Job, JobOptions, SeedJob
 from autoresearch.tasks._data import PreparedData
-from autoresearch.tasks._metric import Metric
+from autoresearch.metric import Metric
 
 
 @runtime_checkable
@@ -29,6 +30,10 @@ class Task(Protocol):
     def prepare(self, cache_dir: Path, offline: bool) -> PreparedData: ...
 
     def prompt_section(self) -> str: ...
+
+    def seed_job(self, code: str, seed: int, data: PreparedData, options: JobOptions) -> Job:
+        """The sandboxed job that runs `code` on one seed."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -57,6 +62,7 @@ class ScriptTask:
         return self._read("prompt.md")
 
     def prepare(self, cache_dir: Path, offline: bool) -> PreparedData:
-        from importlib import import_module
-
         return import_module(f"{self.package}.data").prepare(cache_dir, offline)
+
+    def seed_job(self, code: str, seed: int, data: PreparedData, options: JobOptions) -> Job:
+        return SeedJob.of(code, seed, self.harness_module, data.directory, options)

@@ -22,11 +22,11 @@ import torch
 MAX_CURVE_POINTS = 200
 
 
-class Diverged(BaseException):  # noqa: N818 - BaseException so `except Exception` cannot hide it
+class Diverged(BaseException):
     """The training loss became NaN or infinite."""
 
 
-class IntegrityViolation(BaseException):  # noqa: N818
+class IntegrityViolation(BaseException):
     """The harness or the functions it relies on were replaced at run time."""
 
 

@@ -1,7 +1,7 @@
 """Byte-level language modelling on Shakespeare, scored in bits per byte on held-out text."""
 
 from autoresearch.tasks._base import ScriptTask
-from autoresearch.tasks._metric import Direction, Metric
+from autoresearch.metric import Direction, Metric
 
 TASK = ScriptTask(
     name="shakespeare",

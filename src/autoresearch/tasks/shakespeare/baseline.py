@@ -6,11 +6,10 @@ range (`log`, `float`, `int` or `choice`) and its category.
 
 import math
 
+import harness
 import torch
 import torch.nn as nn
 from torch.nn import functional as F
-
-import harness
 
 # Model
 N_LAYER = 3  # search: int 1..6 [architectural]
