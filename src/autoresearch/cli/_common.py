@@ -22,7 +22,7 @@ EXIT_CANDIDATE_FAILED = 5
 EXIT_INTERRUPTED = 130
 
 StorageOpt = Annotated[str, typer.Option(
-    "--storage", envvar=ENV_VAR, help=f"SQLite store (or sqlite:///path); env {ENV_VAR}.",
+    "--storage", envvar=ENV_VAR, help="SQLite store file (or sqlite:///path).",
     show_default=True)]
 TaskOpt = Annotated[str | None, typer.Option("--task", "-t", help="Task name (see `tasks`).")]
 TrainSecondsOpt = Annotated[float | None, typer.Option(
@@ -32,7 +32,8 @@ MaxExperimentsOpt = Annotated[int, typer.Option(
     "--max-experiments", "-n", min=0, help="Stop when the study holds this many experiments "
     "besides the baseline (a resumed run counts what is already there).")]
 CacheOpt = Annotated[Path | None, typer.Option(
-    "--cache-dir", envvar=CACHE_ENV, help=f"Where task data is cached; env {CACHE_ENV}.")]
+    "--cache-dir", envvar=CACHE_ENV,
+    help="Where task data is cached (default ~/.cache/autoresearch).")]
 OfflineOpt = Annotated[bool, typer.Option(
     "--offline", envvar=OFFLINE_ENV, help="Never try to download data; use offline copies.")]
 DeviceOpt = Annotated[str, typer.Option("--device", help="auto, cpu, cuda, cuda:N or mps.")]

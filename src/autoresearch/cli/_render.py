@@ -7,6 +7,7 @@ from rich.table import Table
 
 from autoresearch.engine import Observer
 from autoresearch.storage import Experiment, SeedRun, Status, Study
+from autoresearch.storage.analysis import Summary
 
 STYLE = {Status.KEPT: "bold green", Status.DISCARDED: "yellow", Status.RUNNING: "cyan",
          Status.PENDING: "dim"}
@@ -42,6 +43,18 @@ class LiveObserver(Observer):
         best_text = f"best {fmt(best.metric_mean)} (#{best.number})" if best else ""
         self.console.print(f"   [{style}]{experiment.status.value.upper()}[/] "
                            f"{experiment.reason}  [dim]{best_text}[/]", highlight=False)
+
+
+def summary_line(summary: Summary) -> str:
+    if summary.best is None or summary.baseline is None:
+        return f"experiments {summary.experiments}, no kept result yet"
+    gain = "" if summary.gain is None else f", gain {summary.gain:+.4f}"
+    failures = ", ".join(f"{k} {v}" for k, v in sorted(summary.failures.items())) or "none"
+    cost = f"  cost ${summary.cost_usd:.4f}" if summary.cost_usd else ""
+    return (f"baseline {fmt(summary.baseline.metric_mean)}  best {fmt(summary.best.metric_mean)} "
+            f"(#{summary.best.number}{gain}, sealed test {fmt(summary.best.test_mean)})  "
+            f"experiments {summary.experiments}  kept {summary.kept}  failures: {failures}"
+            f"{cost}")
 
 
 def experiments_table(study: Study, experiments: list[Experiment], baseline: float | None) -> Table:

@@ -12,9 +12,10 @@ from rich.console import Console
 from rich.table import Table
 
 from autoresearch.cli import _common as c
-from autoresearch.cli._render import experiments_table, fmt
+from autoresearch.cli._render import experiments_table, fmt, summary_line
 from autoresearch.errors import UsageError
-from autoresearch.storage import Experiment, Mode, Status, Store, Study
+from autoresearch.storage import Experiment, Status, Store, Study
+from autoresearch.storage.analysis import summarize
 from autoresearch.tasks import all_tasks
 
 console = Console()
@@ -43,19 +44,10 @@ def status(
     store = c.open_store(storage, create=False)
     study = _pick_study(store, task, train_seconds)
     experiments = store.experiments(study)
-    base = next((e for e in experiments if e.proposal.mode is Mode.BASELINE), None)
-    baseline = base.metric_mean if base else None
+    summary = summarize(experiments, study.metric)
+    baseline = summary.baseline.metric_mean if summary.baseline else None
     console.print(experiments_table(study, experiments, baseline))
-    kept = [e for e in experiments if e.status is Status.KEPT and e.metric_mean is not None]
-    if kept:
-        best = min(kept, key=lambda e: study.metric.sort_key(e.metric_mean))
-        failures: dict[str, int] = {}
-        for e in experiments:
-            if e.failure is not None:
-                failures[e.failure.value] = failures.get(e.failure.value, 0) + 1
-        console.print(f"baseline {fmt(baseline)}  best {fmt(best.metric_mean)} (#{best.number}, "
-                      f"sealed test {fmt(best.test_mean)})  experiments {len(experiments) - 1}"
-                      f"  kept {len(kept) - 1}  failures {failures or 0}", highlight=False)
+    console.print(summary_line(summary), highlight=False)
 
 
 EXPORT_COLUMNS = ("number", "status", "mode", "category", "description", "metric_mean",

@@ -1,15 +1,17 @@
-"""`run` and `baseline`: the research loop on a task."""
+"""`run` and `baseline`: the research loop on a task, a project folder or a tabular dataset."""
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 
 from autoresearch.cli import _common as c
-from autoresearch.cli._render import LiveObserver, fmt
+from autoresearch.cli._render import LiveObserver, fmt, summary_line
 from autoresearch.engine import ResearchLoop, RunSettings
 from autoresearch.errors import AutoresearchError, UsageError
 from autoresearch.execution import LocalExecutor
@@ -18,35 +20,81 @@ from autoresearch.search import make_proposer
 from autoresearch.search.acceptance import Acceptance
 from autoresearch.search.strategy import Strategy
 from autoresearch.storage import Mode, Status
+from autoresearch.storage.analysis import summarize
+from autoresearch.tasks import Task
 
 console = Console()
 
+LLM_PANEL = "LLM proposer"
+PARALLEL_PANEL = "Parallel execution"
+PROJECT_PANEL = "Project folder (bring your own training script)"
+TABULAR_PANEL = "Tabular pipeline"
 
-def _loop(task_name: str | None, storage: str, train_seconds: float | None, seeds: str,
-          cache: c.Path | None, offline: bool, device: str, proposer: str = "offline",
-          min_delta: float = 0.0) -> ResearchLoop:
-    task = c.resolve_task(task_name)
-    budget = c.budget(task, train_seconds)
-    seed_list = c.parse_seeds(seeds)
-    chosen = make_proposer(proposer)
-    store = c.open_store(storage)
-    data = c.prepare(task, cache, offline)
+
+@dataclass(frozen=True)
+class RunRequest:
+    """Everything `run` was asked to do, parsed once at the edge."""
+
+    storage: str
+    task: str | None = None
+    source: Path | None = None
+    max_experiments: int = 10
+    time_budget: float | None = None
+    proposer: str = "auto"
+    min_delta: float = 0.0
+    train_seconds: float | None = None
+    seeds: tuple[int, ...] = (42, 137)
+    cache_dir: Path | None = None
+    offline: bool = False
+    device: str = "auto"
+    provider: str | None = None
+    model: str | None = None
+    base_url: str | None = None
+    max_cost: float | None = None
+    workers: int | None = None
+    executor: str = "local"
+    ray_address: str | None = None
+    project: Path | None = None
+    command: str | None = None
+    metric: str | None = None
+    direction: str | None = None
+    edit: tuple[str, ...] = field(default=())
+    git_branch: str | None = None
+    target: str | None = None
+    framework: str | None = None
+    dataset: str | None = None
+
+
+def _loop(task: Task, request: RunRequest) -> ResearchLoop:
+    budget = c.budget(task, request.train_seconds)
+    chosen = make_proposer(request.proposer)
+    store = c.open_store(request.storage)
+    data = c.prepare(task, request.cache_dir, request.offline)
     study = store.study(task.name, task.metric, budget, data.content_hash, data.source)
     console.print(f"[bold]{task.name}[/]: {task.metric.name} {task.metric.arrow}, budget "
-                  f"{budget:g}s per seed, seeds {','.join(map(str, seed_list))}, data "
+                  f"{budget:g}s per seed, seeds {','.join(map(str, request.seeds))}, data "
                   f"{data.source} ({data.content_hash}), proposer {chosen.name}, store "
                   f"{store.path}", highlight=False)
     return ResearchLoop(
         task=task, data=data, store=store, study=study, proposer=chosen,
-        strategy=Strategy(task.metric), acceptance=Acceptance(task.metric, min_delta),
+        strategy=Strategy(task.metric), acceptance=Acceptance(task.metric, request.min_delta),
         executor=LocalExecutor(workers=1),
-        settings=RunSettings(job=JobOptions(budget_seconds=budget, device=device),
-                             seeds=seed_list),
+        settings=RunSettings(job=JobOptions(budget_seconds=budget, device=request.device),
+                             seeds=request.seeds),
         observer=LiveObserver(console, study),
     )
 
 
+def _task_for(request: RunRequest) -> Task:
+    if request.project is not None:
+        raise UsageError("--project is not available in this version yet")
+    return c.resolve_task(request.task)
+
+
 def run(
+    source: Annotated[Path | None, typer.Argument(
+        help="A CSV file or a pipeline .py for a tabular run; omit it for --task, --project "
+        "or --dataset.", show_default=False)] = None,
     task: c.TaskOpt = None,
     max_experiments: c.MaxExperimentsOpt = 10,
     time_budget: Annotated[float | None, typer.Option(
@@ -64,13 +112,75 @@ def run(
     cache_dir: c.CacheOpt = None,
     offline: c.OfflineOpt = False,
     device: c.DeviceOpt = "auto",
+    provider: Annotated[str | None, typer.Option(
+        "--provider", help="LLM provider (default: the one whose key is set).",
+        rich_help_panel=LLM_PANEL)] = None,
+    model: Annotated[str | None, typer.Option(
+        "--model", help="LLM model name.", rich_help_panel=LLM_PANEL)] = None,
+    base_url: Annotated[str | None, typer.Option(
+        "--base-url", help="Custom OpenAI-compatible endpoint.", rich_help_panel=LLM_PANEL)
+    ] = None,
+    max_cost: Annotated[float | None, typer.Option(
+        "--max-cost", help="Stop before an LLM call that could exceed this many USD.",
+        rich_help_panel=LLM_PANEL)] = None,
+    workers: Annotated[int | None, typer.Option(
+        "--workers", min=1, help="Parallel worker slots (default: GPUs, or 1 on CPU).",
+        rich_help_panel=PARALLEL_PANEL)] = None,
+    executor: Annotated[str, typer.Option(
+        "--executor", help="local or ray.", rich_help_panel=PARALLEL_PANEL)] = "local",
+    ray_address: Annotated[str | None, typer.Option(
+        "--ray-address", help="auto or ray://host:port.", rich_help_panel=PARALLEL_PANEL)
+    ] = None,
+    project: Annotated[Path | None, typer.Option(
+        "--project", help="Your project folder.", rich_help_panel=PROJECT_PANEL)] = None,
+    command: Annotated[str | None, typer.Option(
+        "--command", help='Training command, e.g. "python train.py".',
+        rich_help_panel=PROJECT_PANEL)] = None,
+    metric: Annotated[str | None, typer.Option(
+        "--metric", help="Name of the metric the script prints.", rich_help_panel=PROJECT_PANEL)
+    ] = None,
+    direction: Annotated[str | None, typer.Option(
+        "--direction", help="min or max.", rich_help_panel=PROJECT_PANEL)] = None,
+    edit: Annotated[list[str] | None, typer.Option(
+        "--edit", help="A file candidates may change (repeatable).",
+        rich_help_panel=PROJECT_PANEL)] = None,
+    git_branch: Annotated[str | None, typer.Option(
+        "--git-branch", help="Commit each kept experiment to this branch of the project.",
+        rich_help_panel=PROJECT_PANEL)] = None,
+    target: Annotated[str | None, typer.Option(
+        "--target", help="Target column of the CSV.", rich_help_panel=TABULAR_PANEL)] = None,
+    framework: Annotated[str | None, typer.Option(
+        "--framework", help="sklearn, pytorch, keras, catboost, xgboost, lightgbm or "
+        "statsmodels (default: detected).", rich_help_panel=TABULAR_PANEL)] = None,
+    dataset: Annotated[str | None, typer.Option(
+        "--dataset", help="A named dataset, e.g. kr-vs-kp.", rich_help_panel=TABULAR_PANEL)
+    ] = None,
 ) -> None:
     """Search for improvements over the baseline; resumes what the store already holds."""
     if time_budget is not None and time_budget <= 0:
         raise UsageError(f"--time-budget must be > 0 seconds, got {time_budget:g}")
+    request = RunRequest(
+        storage=storage, task=task, source=source, max_experiments=max_experiments,
+        time_budget=time_budget, proposer=proposer, min_delta=min_delta,
+        train_seconds=train_seconds, seeds=c.parse_seeds(seeds), cache_dir=cache_dir,
+        offline=offline, device=device, provider=provider, model=model, base_url=base_url,
+        max_cost=max_cost, workers=workers, executor=executor, ray_address=ray_address,
+        project=project, command=command, metric=metric, direction=direction,
+        edit=tuple(edit or ()), git_branch=git_branch, target=target, framework=framework,
+        dataset=dataset,
+    )
+    if request.source is not None or request.dataset is not None:
+        raise UsageError("tabular runs (a CSV, a pipeline .py or --dataset) are not available "
+                         "in this version yet")
+    run_script(request)
+
+
+def run_script(request: RunRequest) -> None:
+    """The loop for script tasks: built-in tasks and project folders."""
+    if request.executor != "local" or (request.workers or 1) > 1:
+        raise UsageError("only --executor local with one worker is available in this version")
     started = time.monotonic()
-    loop = _loop(task, storage, train_seconds, seeds, cache_dir, offline, device, proposer,
-                 min_delta)
+    loop = _loop(_task_for(request), request)
     try:
         base = loop.baseline()
         if base.status is not Status.KEPT:
@@ -79,35 +189,21 @@ def run(
         durations: list[float] = []
         while True:
             done = [e for e in loop.history() if e.proposal.mode is not Mode.BASELINE]
-            if len(done) >= max_experiments:
+            if len(done) >= request.max_experiments:
                 console.print(f"the study holds {len(done)} experiments (--max-experiments "
-                              f"{max_experiments}); raise it to continue")
+                              f"{request.max_experiments}); raise it to continue")
                 break
-            if time_budget is not None:
-                left = time_budget - (time.monotonic() - started)
-                expected = max(durations) if durations else 0.0
-                if left <= expected:
-                    console.print(f"time budget reached ({time_budget:g}s)")
+            if request.time_budget is not None:
+                left = request.time_budget - (time.monotonic() - started)
+                if left <= (max(durations) if durations else 0.0):
+                    console.print(f"time budget reached ({request.time_budget:g}s)")
                     break
             t0 = time.monotonic()
             loop.step()
             durations.append(time.monotonic() - t0)
     finally:
         loop.executor.shutdown()
-    _summary(loop)
-
-
-def _summary(loop: ResearchLoop) -> None:
-    history = loop.history()
-    base = next((e for e in history if e.proposal.mode is Mode.BASELINE), None)
-    best = loop.strategy.best(history)
-    kept = sum(1 for e in history if e.status is Status.KEPT and e is not base)
-    if base is None or best is None:
-        return
-    gain = loop.study.metric.gain(best.metric_mean or 0.0, base.metric_mean or 0.0)
-    console.print(f"[bold]baseline[/] {fmt(base.metric_mean)}  [bold]best[/] "
-                  f"{fmt(best.metric_mean)} (#{best.number}, gain {gain:+.4f}, sealed test "
-                  f"{fmt(best.test_mean)})  kept {kept} of {len(history) - 1}", highlight=False)
+    console.print(summary_line(summarize(loop.history(), loop.study.metric)), highlight=False)
 
 
 def baseline(
@@ -120,7 +216,10 @@ def baseline(
     device: c.DeviceOpt = "auto",
 ) -> None:
     """Train the task's baseline on every seed and record it as the study's reference."""
-    loop = _loop(task, storage, train_seconds, seeds, cache_dir, offline, device)
+    request = RunRequest(storage=storage, task=task, train_seconds=train_seconds,
+                         seeds=c.parse_seeds(seeds), cache_dir=cache_dir, offline=offline,
+                         device=device, proposer="offline")
+    loop = _loop(_task_for(request), request)
     try:
         result = loop.baseline()
     finally:

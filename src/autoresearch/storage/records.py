@@ -71,6 +71,12 @@ class Mode(str, Enum):
     EXPLORATION = "exploration"
     DIVERSIFICATION = "diversification"
     MANUAL = "manual"
+    # Pipeline (tabular) coordinator rounds.
+    EXPLORE = "explore"
+    EXPLOIT = "exploit"
+    COMBINE = "combine"
+    NARROW = "narrow"
+    LLM = "llm"
 
 
 @dataclass(frozen=True)

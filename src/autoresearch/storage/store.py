@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autoresearch.errors import SchemaTooNewError, StorageError
+from autoresearch.metric import Direction, Metric
 from autoresearch.storage.records import (
     Experiment,
     FailureKind,
@@ -26,7 +27,6 @@ from autoresearch.storage.records import (
     Status,
 )
 from autoresearch.storage.schema import MIGRATIONS, SCHEMA_VERSION
-from autoresearch.metric import Direction, Metric
 
 ENV_VAR = "AUTORESEARCH_STORAGE"
 DEFAULT_PATH = "autoresearch.db"

@@ -7,9 +7,9 @@ from functools import cache
 from importlib import import_module
 
 from autoresearch.errors import UsageError
+from autoresearch.metric import Direction, Metric
 from autoresearch.tasks._base import ScriptTask, Task
 from autoresearch.tasks._data import PreparedData
-from autoresearch.metric import Direction, Metric
 
 __all__ = ["Direction", "Metric", "PreparedData", "ScriptTask", "Task", "all_tasks", "get_task"]
 

@@ -7,9 +7,9 @@ from importlib import import_module, resources
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
+from autoresearch.metric import Metric
 from autoresearch.sandbox.runner import Job, JobOptions, SeedJob
 from autoresearch.tasks._data import PreparedData
-from autoresearch.metric import Metric
 
 
 @runtime_checkable

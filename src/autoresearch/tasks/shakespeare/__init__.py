@@ -1,7 +1,7 @@
 """Byte-level language modelling on Shakespeare, scored in bits per byte on held-out text."""
 
-from autoresearch.tasks._base import ScriptTask
 from autoresearch.metric import Direction, Metric
+from autoresearch.tasks._base import ScriptTask
 
 TASK = ScriptTask(
     name="shakespeare",

@@ -1,0 +1,1 @@
+"""Read-only views of the store: the live dashboard and the self-contained HTML report."""
