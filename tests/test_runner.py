@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from autoresearch.sandbox import Limits, SeedJob, run_seed
+from autoresearch.sandbox import JobOptions, Limits, SeedJob, run_seed
 from autoresearch.storage import FailureKind
 from autoresearch.tasks import get_task
 
@@ -34,8 +34,9 @@ with torch.no_grad():
 
 
 def job(code: str, data, budget: float = TINY_BUDGET, **kw) -> SeedJob:
+    options = JobOptions(budget_seconds=budget, grace_seconds=kw.pop("grace_seconds", 30), **kw)
     return SeedJob(code=code, seed=42, harness=TASK.harness_module, data_dir=data.directory,
-                   budget_seconds=budget, grace_seconds=kw.pop("grace_seconds", 30), **kw)
+                   options=options)
 
 
 def test_baseline_trains_and_reports_through_the_signed_channel(shakespeare_data):
@@ -76,12 +77,15 @@ def test_exception_is_a_crash_with_the_traceback_in_the_log(shakespeare_data):
     assert "Traceback" in run.log_tail
 
 
-def test_training_past_the_budget_is_rejected(shakespeare_data):
-    code = ("import time\nimport harness\nend = time.time() + 4.5\n"
+@pytest.mark.parametrize(("before_clock", "seconds"), [(False, 4.5), (True, 12.0)])
+def test_training_past_the_budget_is_rejected(shakespeare_data, before_clock, seconds):
+    # Either past the harness clock, or before ever starting it: the parent's clock catches it.
+    start = "" if before_clock else "harness.time_left()\n"
+    code = (f"import time\nimport harness\n{start}end = time.time() + {seconds}\n"
             "while time.time() < end:\n    pass\n") + TINY_MODEL.replace("AHEAD", "False") + \
         "harness.evaluate(model, context=8)\n"
     run = run_seed(job(code, shakespeare_data))
-    assert run.failure is FailureKind.OVER_BUDGET
+    assert run.failure is FailureKind.OVER_BUDGET, run.reason
 
 
 def test_a_loop_that_ignores_sigint_is_killed_at_the_timeout(shakespeare_data):
@@ -99,11 +103,11 @@ def test_memory_hog_is_oom(shakespeare_data):
     assert run.failure is FailureKind.OOM, run.reason
 
 
-def test_candidate_environment_is_an_allow_list(shakespeare_data, monkeypatch, tmp_path):
-    from autoresearch.sandbox.runner import _environment
+def test_candidate_environment_is_an_allow_list(monkeypatch, tmp_path):
+    from autoresearch.sandbox import candidate_environment
 
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-secret")
     monkeypatch.setenv("AUTORESEARCH_STORAGE", "/secret/store.db")
-    env = _environment(job("", shakespeare_data), tmp_path, threads=1)
+    env = candidate_environment(42, tmp_path, threads=1)
     assert "ANTHROPIC_API_KEY" not in env and "AUTORESEARCH_STORAGE" not in env
     assert env["AUTORESEARCH_SEED"] == "42" and env["HOME"] == str(tmp_path)

@@ -79,7 +79,8 @@ def _loop(task: Task, request: RunRequest) -> ResearchLoop:
         task=task, data=data, store=store, study=study, proposer=chosen,
         strategy=Strategy(task.metric), acceptance=Acceptance(task.metric, request.min_delta),
         executor=LocalExecutor(workers=1),
-        settings=RunSettings(job=JobOptions(budget_seconds=budget, device=request.device),
+        settings=RunSettings(job=JobOptions(budget_seconds=budget, device=request.device,
+                                            hidden=store.files),
                              seeds=request.seeds),
         observer=LiveObserver(console, study),
     )

@@ -9,33 +9,21 @@ as HMAC-signed lines on an inherited pipe, so printing a metric or writing a fil
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import importlib
 import json
-import os
+import math
 import runpy
 import sys
 import time
 import traceback
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from autoresearch.sandbox.channel import signer
 from autoresearch.sandbox.limits import Limits
+from autoresearch.sandbox.sealed import unpack_sealed
 
 OOM_MARKERS = ("out of memory", "can't allocate memory", "defaultcpuallocator", "cannot allocate")
-
-
-def _sender(fd: int, key: bytes) -> Callable[[dict[str, Any]], None]:
-    stream = os.fdopen(fd, "wb", buffering=0)
-
-    def send(message: dict[str, Any]) -> None:
-        body = json.dumps(message).encode()
-        tag = hmac.new(key, body, hashlib.sha256).hexdigest().encode()
-        stream.write(b"\n" + tag + b" " + body + b"\n")
-
-    return send
 
 
 def _watched(modules: list[Any]) -> dict[str, Any]:
@@ -80,9 +68,12 @@ def main(argv: list[str]) -> int:
     spec_path = Path(argv[1])
     spec = json.loads(spec_path.read_text())
     spec_path.unlink()
-    send = _sender(int(spec["result_fd"]), bytes.fromhex(spec["key"]))
+    send = signer(int(spec["result_fd"]), bytes.fromhex(spec["key"]))
+    sealed = unpack_sealed(int(spec["sealed_fd"]))
     use_cuda = spec["device"].startswith("cuda")
     Limits(**spec["limits"]).apply(use_cuda)
+
+    import time as time_module
 
     import torch
 
@@ -92,7 +83,8 @@ def main(argv: list[str]) -> int:
     harness = importlib.import_module(spec["harness"])
     sys.modules["harness"] = harness
     torch_dir = str(Path(torch.__file__).parent)
-    watched_modules = [harness, core, torch, torch.nn.functional, torch.Tensor, torch.nn.Module]
+    watched_modules = [harness, core, torch, torch.nn.functional, torch.Tensor, torch.nn.Module,
+                       time_module]
     snapshot: dict[str, Any] = {}
     reported: list[dict[str, Any]] = []
 
@@ -111,6 +103,7 @@ def main(argv: list[str]) -> int:
         seed=seed,
         budget_seconds=float(spec["budget_seconds"]),
         data_dir=Path(spec["data_dir"]),
+        sealed=sealed,
         device=core.detect_device(spec["device"]),
         report=reported.append,
         check_integrity=check_integrity,
@@ -123,7 +116,6 @@ def main(argv: list[str]) -> int:
           "bootstrap_seconds": time.time() - launched})
 
     failure: tuple[str, str] | None = None
-    ctx.started_at = time.perf_counter()
     try:
         runpy.run_path(spec["candidate"], run_name="__main__")
     except SystemExit as exc:
@@ -144,15 +136,9 @@ def main(argv: list[str]) -> int:
             check_integrity()
         except core.IntegrityViolation as exc:
             failure = ("integrity", str(exc))
-    if failure is None:
-        result = reported[0]
-        budget = ctx.budget_seconds
-        if result["train_seconds"] > budget + max(2.0, 0.1 * budget):
-            failure = ("over_budget",
-                       f"trained {result['train_seconds']:.1f}s against a {budget:.1f}s budget")
-        elif not all(isinstance(v, float) and v == v and abs(v) != float("inf")
-                     for v in result["metrics"].values()):
-            failure = ("divergence", f"metric is not finite: {result['metrics']}")
+    if failure is None and not all(isinstance(v, float) and math.isfinite(v)
+                                   for v in reported[0]["metrics"].values()):
+        failure = ("divergence", f"metric is not finite: {reported[0]['metrics']}")
     if failure is not None:
         send({"kind": "failure", "failure": failure[0], "reason": failure[1],
               "loss_curve": core.loss_curve(ctx.losses)})

@@ -1,4 +1,8 @@
-"""Resource limits a seed run gets; applied by the bootstrap to itself before candidate code."""
+"""Resource limits a seed run gets.
+
+rlimits are applied by the bootstrap to itself before candidate code runs; the memory and
+process ceilings are also enforced by a cgroup when one is available (see cgroups.py).
+"""
 
 from __future__ import annotations
 
@@ -6,15 +10,19 @@ import resource
 from dataclasses import dataclass
 
 GIB = 1024**3
+MIB = 1024**2
 
 
 @dataclass(frozen=True)
 class Limits:
-    memory_bytes: int | None = 8 * GIB  # address space, CPU-only runs (RLIMIT_AS breaks CUDA)
-    file_bytes: int = 1 * GIB  # largest file the run may write (its log included)
+    memory_bytes: int | None = 8 * GIB  # address space (CPU runs) and cgroup memory ceiling
+    gpu_host_memory_bytes: int | None = 32 * GIB  # cgroup ceiling for GPU runs (no RLIMIT_AS)
+    processes: int = 512  # cgroup pids.max: threads count too
+    file_bytes: int = 1 * GIB  # largest file the run may write
     open_files: int = 1024
     cpu_seconds: int | None = None  # set from the budget by the runner
-    output_bytes: int = 256 * 1024  # log tail kept from the run's output
+    output_bytes: int = 64 * 1024  # log tail kept from the run's output
+    max_output_bytes: int = 32 * MIB  # printing more than this kills the run
 
     def apply(self, use_cuda: bool) -> None:
         pairs = [

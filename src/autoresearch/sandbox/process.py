@@ -1,8 +1,10 @@
 """Start one isolated process, wait for it under a deadline, and leave nothing behind.
 
-Shared by every kind of seed run (harness runs and user commands): own session and process
-group, stdin closed, stdout+stderr into a file in the work directory, timeout escalating
-SIGINT -> SIGTERM -> SIGKILL on the whole group, peak memory from wait4's rusage.
+Shared by every kind of seed run (harness runs and user commands): wrapped in the strongest
+isolation the machine allows (isolation.py), own session and process group, in a per-run
+cgroup when available, stdin closed, output drained by a thread that keeps a bounded tail and
+kills the run when it prints too much, timeout escalating SIGINT -> SIGTERM -> SIGKILL on the
+whole group, peak memory from wait4's rusage (or the cgroup's high-water mark).
 """
 
 from __future__ import annotations
@@ -10,11 +12,14 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
-from autoresearch.sandbox.logs import read_tail
+from autoresearch.sandbox.isolation import Policy, detect, wrap
+from autoresearch.sandbox.limits import Limits
+from autoresearch.sandbox.logs import sanitize
 
 ESCALATION = ((signal.SIGINT, 2.0), (signal.SIGTERM, 3.0), (signal.SIGKILL, 0.0))
 POLL_SECONDS = 0.05
@@ -27,6 +32,38 @@ class ProcessResult:
     wall_seconds: float
     peak_rss_mb: float
     log_tail: str
+    output_exceeded: bool = False
+    oom_killed: bool = False
+    layers: tuple[str, ...] = ()
+
+
+class _OutputDrain(threading.Thread):
+    """Reads the child's output; keeps the last `tail` bytes, flags more than `cap` in all."""
+
+    def __init__(self, stream: int, tail: int, cap: int, on_exceeded: Callable[[], None]
+                 ) -> None:
+        super().__init__(daemon=True)
+        self.stream, self.tail, self.cap, self.on_exceeded = stream, tail, cap, on_exceeded
+        self.buffer = bytearray()
+        self.total = 0
+        self.exceeded = False
+
+    def run(self) -> None:
+        with os.fdopen(self.stream, "rb", buffering=0) as handle:
+            while chunk := handle.read(65536):
+                self.total += len(chunk)
+                self.buffer += chunk
+                if len(self.buffer) > 2 * self.tail:
+                    del self.buffer[: len(self.buffer) - self.tail]
+                if self.total > self.cap and not self.exceeded:
+                    self.exceeded = True
+                    self.on_exceeded()
+
+    def text(self) -> str:
+        raw = bytes(self.buffer[-self.tail :]).decode("utf-8", errors="replace")
+        if self.exceeded:
+            raw += f"\n[output limit of {self.cap} bytes exceeded: run killed]\n"
+        return sanitize(raw, self.tail)
 
 
 def _signal_group(pgid: int, proc: subprocess.Popen[bytes], steps: tuple[tuple[int, float], ...]
@@ -41,16 +78,29 @@ def _signal_group(pgid: int, proc: subprocess.Popen[bytes], steps: tuple[tuple[i
             time.sleep(POLL_SECONDS)
 
 
-def run_isolated(argv: list[str], *, cwd: Path, env: dict[str, str], timeout: float,
-                 log_path: Path, tail_bytes: int, pass_fds: tuple[int, ...] = ()
-                 ) -> ProcessResult:
+def run_isolated(argv: list[str], *, policy: Policy, env: dict[str, str], timeout: float,
+                 limits: Limits, pass_fds: tuple[int, ...] = ()) -> ProcessResult:
+    isolation = detect()
+    cgroup = None
+    if isolation.cgroups is not None:
+        cgroup = isolation.cgroups.create(
+            memory_bytes=limits.memory_bytes if not policy.gpu else limits.gpu_host_memory_bytes,
+            pids=limits.processes)
     started = time.monotonic()
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=log,
-                                stderr=subprocess.STDOUT, pass_fds=pass_fds,
-                                start_new_session=True)
-    for fd in pass_fds:
-        os.close(fd)  # the child holds its copy; ours would keep the pipe open forever
+    read_end, write_end = os.pipe()
+    try:
+        proc = subprocess.Popen(
+            wrap(argv, policy, isolation), cwd=policy.workdir, env=env,
+            stdin=subprocess.DEVNULL, stdout=write_end, stderr=write_end, pass_fds=pass_fds,
+            start_new_session=True, preexec_fn=cgroup.join if cgroup else None,
+        )
+    finally:
+        os.close(write_end)
+        for fd in pass_fds:
+            os.close(fd)  # the child holds its copy; ours would keep pipes open forever
+    drain = _OutputDrain(read_end, limits.output_bytes, limits.max_output_bytes,
+                         lambda: _signal_group(proc.pid, proc, ((signal.SIGKILL, 0.0),)))
+    drain.start()
     timed_out = False
     peak_kb = 0
     while True:
@@ -65,24 +115,39 @@ def run_isolated(argv: list[str], *, cwd: Path, env: dict[str, str], timeout: fl
             if proc.returncode is not None:  # reaped by poll() while escalating
                 break
         time.sleep(POLL_SECONDS)
-    # Whatever the candidate left running in its group goes with it.
+    # Whatever the candidate left running in its group, or anywhere in its cgroup, goes too.
     _signal_group(proc.pid, proc, ((signal.SIGKILL, 0.0),))
+    oom = False
+    if cgroup is not None:
+        oom = cgroup.oom_killed()
+        # wait4 sees only the outermost process (bwrap); the cgroup saw them all.
+        peak_kb = max(peak_kb, (cgroup.peak_bytes() or 0) // 1024)
+        cgroup.remove()
+    drain.join(timeout=5)
     return ProcessResult(
         returncode=proc.returncode,
         timed_out=timed_out,
         wall_seconds=time.monotonic() - started,
         peak_rss_mb=peak_kb / 1024,
-        log_tail=read_tail(log_path, tail_bytes),
+        log_tail=drain.text(),
+        output_exceeded=drain.exceeded,
+        oom_killed=oom,
+        layers=isolation.layers,
     )
 
 
-def exit_reason(returncode: int | None) -> str:
-    if returncode is not None and returncode < 0:
-        sig = -returncode
+def exit_reason(result: ProcessResult) -> str:
+    if result.output_exceeded:
+        return "printed more than the output limit; killed"
+    if result.oom_killed:
+        return "exceeded its memory limit; killed by the kernel"
+    code = result.returncode
+    if code is not None and code < 0:
+        sig = -code
         name = signal.Signals(sig).name
         if sig == signal.SIGXFSZ:
             return f"killed by {name}: the run wrote more than its file size limit"
         if sig == signal.SIGXCPU:
             return f"killed by {name}: the run used more than its CPU time limit"
         return f"killed by {name} before reporting a result"
-    return f"exited with status {returncode} before reporting a result"
+    return f"exited with status {code} before reporting a result"

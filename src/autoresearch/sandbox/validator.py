@@ -40,7 +40,7 @@ SEED_CALLS = frozenset({"seed", "manual_seed", "manual_seed_all", "set_rng_state
 SAFE_DUNDERS = frozenset({"__init__", "__name__", "__qualname__", "__doc__", "__call__",
                           "__len__", "__iter__", "__next__", "__enter__", "__exit__",
                           "__getitem__", "__setitem__", "__repr__", "__str__", "__main__",
-                          "__future__", "__file__", "__version__", "__all__"})
+                          "__future__", "__version__", "__all__"})
 OUTSIDE_PATH = re.compile(r"^(/[A-Za-z]|~)|(^|/)\.\.(/|$)")
 
 
@@ -160,8 +160,12 @@ class _Checker(ast.NodeVisitor):
                 self.flag(node, f"changing attributes of module {root!r} is not allowed")
 
     def _uses_harness_seed(self, node: ast.Call) -> bool:
-        # A generator of the candidate's own, seeded from harness.SEED, is fine.
-        if isinstance(node.func, ast.Attribute) and self._root(node.func) in self.modules:
+        # A generator of the candidate's own, seeded from harness.SEED, is fine; the global
+        # generators of a module (torch.manual_seed, np.random.seed) never are.
+        target = node.func.value if isinstance(node.func, ast.Attribute) else node.func
+        while isinstance(target, ast.Attribute):
+            target = target.value
+        if isinstance(target, ast.Name) and target.id in self.modules:
             return False
         return any(
             (isinstance(n, ast.Attribute) and n.attr == "SEED")

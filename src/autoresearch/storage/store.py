@@ -85,6 +85,11 @@ class Store:
                 self._db.execute(f"PRAGMA user_version = {target}")
 
     @property
+    def files(self) -> tuple[Path, ...]:
+        """The database and its WAL side files: what a sandboxed run must never see."""
+        return tuple(Path(f"{self.path.resolve()}{suffix}") for suffix in ("", "-wal", "-shm"))
+
+    @property
     def schema_version(self) -> int:
         return int(self._db.execute("PRAGMA user_version").fetchone()[0])
 
@@ -187,6 +192,24 @@ class Store:
             runs.setdefault(r["experiment_id"], []).append(_seed_run(r))
         return [_experiment(r, runs.get(r["id"], [])) for r in rows]
 
+    def experiment_briefs(self, study: Study) -> list[Experiment]:
+        """Like `experiments`, without code, diff, loss curves, log tails and sandbox notes.
+
+        Those columns are most of the bytes; views listing thousands of experiments (dashboard
+        polls) need only the numbers. Use `experiment(id)` for the full record.
+        """
+        rows = self._db.execute(
+            f"SELECT {_BRIEF_EXPERIMENT} FROM experiments WHERE study_id=? ORDER BY number",
+            (study.id,),
+        ).fetchall()
+        runs: dict[int, list[SeedRun]] = {}
+        for r in self._db.execute(
+            f"SELECT {_BRIEF_SEED_RUN} FROM seed_runs s JOIN experiments e "
+            "ON e.id = s.experiment_id WHERE e.study_id=? ORDER BY s.id", (study.id,)
+        ):
+            runs.setdefault(r["experiment_id"], []).append(_seed_run(r))
+        return [_experiment(r, runs.get(r["id"], [])) for r in rows]
+
     def experiment(self, experiment_id: int) -> Experiment | None:
         row = self._db.execute("SELECT * FROM experiments WHERE id=?",
                                (experiment_id,)).fetchone()
@@ -195,6 +218,22 @@ class Store:
         runs = [_seed_run(r) for r in self._db.execute(
             "SELECT * FROM seed_runs WHERE experiment_id=? ORDER BY id", (experiment_id,))]
         return _experiment(row, runs)
+
+
+# Column lists of the light listing: the heavy text columns read as empty constants, so the
+# same row decoders serve both listings.
+_BRIEF_EXPERIMENT = (
+    "id, study_id, number, parent_id, mode, category, description, hypothesis, proposer, "
+    "'' AS code, '' AS diff, knobs_json, status, failure_kind, reason, llm_model, "
+    "input_tokens, output_tokens, cache_write_tokens, cache_read_tokens, cost_usd, usage_json, "
+    "created_at, finished_at"
+)
+_BRIEF_SEED_RUN = (
+    "s.experiment_id, s.seed, s.failure_kind, s.metric, s.test_metric, s.reason, "
+    "s.train_seconds, s.eval_seconds, s.startup_seconds, s.wall_seconds, s.peak_rss_mb, "
+    "s.steps, '[]' AS loss_curve_json, '' AS log_tail, '[]' AS sandbox_json, "
+    "'{}' AS extra_json"
+)
 
 
 def _statements(script: str) -> list[str]:

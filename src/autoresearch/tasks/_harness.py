@@ -34,17 +34,24 @@ class IntegrityViolation(BaseException):
 class RunContext:
     seed: int
     budget_seconds: float
-    data_dir: Path
+    data_dir: Path  # only the open (training) files are visible inside the sandbox
+    sealed: dict[str, bytes]  # validation and test files, handed over in memory
     device: torch.device
     report: Callable[[dict[str, Any]], None]
     check_integrity: Callable[[], None]
-    started_at: float = field(default_factory=time.perf_counter)
+    # The clock starts at the first budget query (time_left, training_done, a batch): building
+    # the model and optimizer is not training. The parent bounds the whole run's wall time.
+    started_at: float | None = None
     stopped_at: float | None = None
     losses: list[tuple[int, float]] = field(default_factory=list)
     diverged: bool = False
     reported: bool = False
 
     def elapsed(self) -> float:
+        if self.started_at is None:
+            if self.stopped_at is not None:
+                return 0.0
+            self.started_at = time.perf_counter()
         end = self.stopped_at if self.stopped_at is not None else time.perf_counter()
         return end - self.started_at
 
