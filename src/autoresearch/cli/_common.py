@@ -37,6 +37,10 @@ CacheOpt = Annotated[Path | None, typer.Option(
 OfflineOpt = Annotated[bool, typer.Option(
     "--offline", envvar=OFFLINE_ENV, help="Never try to download data; use offline copies.")]
 DeviceOpt = Annotated[str, typer.Option("--device", help="auto, cpu, cuda, cuda:N or mps.")]
+GraceOpt = Annotated[float, typer.Option(
+    "--grace", min=1.0, help="Seconds on top of the training budget for start-up and "
+    "evaluation before a seed run is killed as a timeout.")]
+DEFAULT_GRACE = 120.0
 
 DEFAULT_STORAGE = DEFAULT_PATH
 DEFAULT_SEEDS = "42,137"

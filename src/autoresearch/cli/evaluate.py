@@ -27,8 +27,13 @@ def eval_command(
     cache_dir: c.CacheOpt = None,
     offline: c.OfflineOpt = False,
     device: c.DeviceOpt = "auto",
+    grace: c.GraceOpt = c.DEFAULT_GRACE,
+    storage: c.StorageOpt = c.DEFAULT_STORAGE,
 ) -> None:
-    """Validate CANDIDATE and run it in the sandbox on each seed (exit 5 if it fails)."""
+    """Validate CANDIDATE and run it in the sandbox on each seed (exit 5 if it fails).
+
+    Nothing is recorded; `--storage` only names the store to hide from the candidate.
+    """
     chosen = c.resolve_task(task)
     budget = c.budget(chosen, train_seconds)
     seed_list = c.parse_seeds(seeds)
@@ -43,13 +48,16 @@ def eval_command(
     if not check.ok:
         assert check.failure is not None
         result.update(status=check.failure.status.value, failure=check.failure.value,
-                      reason=check.reason, seeds=[])
+                      reason=check.reason, mean=None, seeds=[])
         _emit(result, as_json)
         raise typer.Exit(c.EXIT_CANDIDATE_FAILED)
     data = c.prepare(chosen, cache_dir, offline)
+    # eval writes no store, but the user's store must stay out of the candidate's sight.
+    store_files = tuple(Path(f"{Path(storage).resolve()}{s}") for s in ("", "-wal", "-shm"))
     runs = []
     for seed in seed_list:
-        run = chosen.seed_job(code, seed, data, JobOptions(budget, device=device)).run()
+        options = JobOptions(budget, device=device, grace_seconds=grace, hidden=store_files)
+        run = chosen.seed_job(code, seed, data, options).run()
         runs.append(run)
         if not as_json:
             console.print(seed_line(run, chosen.metric.name), highlight=False)
@@ -62,7 +70,8 @@ def eval_command(
         mean=sum(scores) / len(scores) if scores and verdict.failure is None else None,
         seeds=[{"seed": r.seed, "metric": r.metric, "failure": r.failure.value if r.failure
                 else None, "reason": r.reason, "train_seconds": r.train_seconds,
-                "steps": r.steps, "peak_rss_mb": r.peak_rss_mb} for r in runs],
+                "steps": r.steps, "peak_rss_mb": r.peak_rss_mb, "log_tail": r.log_tail,
+                "sandbox": list(r.sandbox)} for r in runs],
     )
     _emit(result, as_json)
     if verdict.failure is not None:

@@ -3,7 +3,7 @@
 Layers, strongest first, each detected once and recorded on every seed run:
 - ``bwrap``: bubblewrap namespaces: no network, own PID space (nothing outlives the run),
   read-only root, private /tmp and home, only the run's work dir writable, the store hidden.
-- ``unshare-net``: without bubblewrap, at least a network namespace with no interfaces.
+- ``unshare-net-pid``: without bubblewrap, network and PID namespaces (util-linux unshare).
 - ``cgroup``: memory and process-count limits (as root), so a fork bomb or a memory hog ends
   that run only; the whole group is killed when the run ends.
 - ``rlimits`` and ``env-allowlist`` are always on (see limits.py and runner.py).
@@ -23,6 +23,9 @@ from pathlib import Path
 from autoresearch.sandbox.cgroups import CgroupManager
 
 MODE_ENV = "AUTORESEARCH_SANDBOX"
+# Without bubblewrap: no network, and an own PID space so the run cannot signal the framework
+# and nothing it starts outlives it.
+UNSHARE_ARGS = ("--net", "--pid", "--mount", "--fork", "--mount-proc", "--kill-child")
 MODES = ("auto", "bwrap", "unshare", "none")
 
 
@@ -38,7 +41,7 @@ class Isolation:
         if self.bwrap:
             found.append("bwrap")
         elif self.unshare:
-            found.append("unshare-net")
+            found.append("unshare-net-pid")
         if self.cgroups:
             found.append(f"cgroup-{self.cgroups.version}")
         return tuple(found)
@@ -74,7 +77,7 @@ def detect(mode: str | None = None) -> Isolation:
                              "--dev", "/dev", "--proc", "/proc", "true"]):
         bwrap = None
     unshare = shutil.which("unshare") if mode in ("auto", "bwrap", "unshare") else None
-    if unshare and not _works([unshare, "--net", "true"]):
+    if unshare and not _works([unshare, *UNSHARE_ARGS, "true"]):
         unshare = None
     if mode == "bwrap" and not bwrap:
         warnings.warn("bubblewrap is not usable here; install Debian's `bubblewrap` package. "
@@ -100,8 +103,9 @@ def _python_paths() -> list[Path]:
 def wrap(argv: list[str], policy: Policy, isolation: Isolation) -> list[str]:
     if isolation.bwrap:
         return [isolation.bwrap, *_bwrap_args(policy), "--", *argv]
-    if isolation.unshare and not policy.network:
-        return [isolation.unshare, "--net", "--", *argv]
+    if isolation.unshare:
+        args = [a for a in UNSHARE_ARGS if a != "--net" or not policy.network]
+        return [isolation.unshare, *args, "--", *argv]
     return argv
 
 

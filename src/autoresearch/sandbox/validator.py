@@ -18,7 +18,8 @@ FORBIDDEN_MODULES = frozenset({
     "gc", "inspect", "importlib", "resource", "signal", "pty", "shutil", "builtins", "code",
     "codeop", "runpy", "marshal", "pickle", "dill", "cloudpickle", "http", "urllib", "requests",
     "httpx", "aiohttp", "ftplib", "smtplib", "telnetlib", "xmlrpc", "webbrowser", "sqlite3",
-    "autoresearch", "mmap", "fcntl", "tracemalloc", "sys_monitoring", "faulthandler",
+    "autoresearch", "mmap", "fcntl", "tracemalloc", "sys_monitoring", "faulthandler", "posix",
+    "nt", "_posixsubprocess", "_thread", "_signal", "_socket", "_ctypes", "os.posix",
 })
 FORBIDDEN_SUBMODULES = ("torch.utils.cpp_extension", "torch.distributed", "numpy.ctypeslib")
 FORBIDDEN_CALLS = frozenset({"eval", "exec", "compile", "__import__", "globals", "locals", "vars",

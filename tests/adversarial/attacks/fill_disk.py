@@ -1,0 +1,9 @@
+# attack: fill the disk from the work directory
+# expect: crashed/crash (the file size limit kills the run)
+import harness
+
+chunk = b"\0" * (64 * 1024 * 1024)
+with open("filler.bin", "wb") as handle:
+    for _ in range(64):
+        handle.write(chunk)
+harness.evaluate(None, context=2)

@@ -1,0 +1,6 @@
+# attack: not even Python
+# expect: invalid/syntax
+import harness
+
+def broken(:
+    pass

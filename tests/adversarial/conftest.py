@@ -1,0 +1,89 @@
+"""Shared pieces of the adversarial suite: attack files, expectations, a host-side server."""
+
+from __future__ import annotations
+
+import re
+import socket
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).parent
+HOST_PORT = 47391  # attack files hard-code it: they have no other way to learn it
+_EXPECT = re.compile(r"^# expect: (?P<status>[a-z]+)(?:/(?P<failure>[a-z_]+))?", re.M)
+
+
+@dataclass(frozen=True)
+class Attack:
+    path: Path
+    status: str
+    failure: str | None
+
+    @property
+    def name(self) -> str:
+        return self.path.stem
+
+
+def attacks(folder: str) -> list[Attack]:
+    found = []
+    for path in sorted((HERE / folder).glob("*.py")):
+        match = _EXPECT.search(path.read_text())
+        assert match, f"{path} lacks an '# expect:' line"
+        found.append(Attack(path, match["status"], match["failure"]))
+    return found
+
+
+class HostServer:
+    """A TCP server on the host's loopback that records whatever reaches it."""
+
+    def __init__(self) -> None:
+        self.received = bytearray()
+        self.connections = 0
+        self.sock = socket.create_server(("127.0.0.1", HOST_PORT), reuse_port=False)
+        self.sock.settimeout(0.2)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except TimeoutError:
+                continue
+            self.connections += 1
+            with conn:
+                conn.settimeout(1)
+                try:
+                    while chunk := conn.recv(65536):
+                        self.received += chunk
+                except OSError:
+                    pass
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=2)
+        self.sock.close()
+
+
+@pytest.fixture(scope="session")
+def host_server() -> Iterator[HostServer]:
+    try:
+        server = HostServer()
+    except OSError as exc:
+        pytest.fail(f"port {HOST_PORT} is taken on this machine ({exc}); free it to run the suite")
+    yield server
+    server.close()
+
+
+def daemon_alive(marker: str) -> bool:
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if marker.encode() in cmdline.read_bytes():
+                return True
+        except OSError:
+            continue
+    return False
