@@ -26,7 +26,8 @@ def shakespeare_data(cache_dir: Path) -> PreparedData:
 
 @pytest.fixture()
 def cli_env(cache_dir: Path, tmp_path: Path) -> dict[str, str]:
-    env = dict(os.environ)
+    # No key from the developer's shell may turn `--proposer auto` into real LLM calls.
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")}
     env.update(AUTORESEARCH_CACHE=str(cache_dir), AUTORESEARCH_OFFLINE="1",
                AUTORESEARCH_STORAGE=str(tmp_path / "store.db"), COLUMNS="200")
     return env

@@ -34,7 +34,7 @@ with torch.no_grad():
 
 
 def job(code: str, data, budget: float = TINY_BUDGET, **kw) -> SeedJob:
-    options = JobOptions(budget_seconds=budget, grace_seconds=kw.pop("grace_seconds", 30), **kw)
+    options = JobOptions(budget_seconds=budget, grace_seconds=kw.pop("grace_seconds", 60), **kw)
     return SeedJob(code=code, seed=42, harness=TASK.harness_module, data_dir=data.directory,
                    options=options)
 
@@ -77,7 +77,7 @@ def test_exception_is_a_crash_with_the_traceback_in_the_log(shakespeare_data):
     assert "Traceback" in run.log_tail
 
 
-@pytest.mark.parametrize(("before_clock", "seconds"), [(False, 4.5), (True, 12.0)])
+@pytest.mark.parametrize(("before_clock", "seconds"), [(False, 4.5), (True, 16.0)])
 def test_training_past_the_budget_is_rejected(shakespeare_data, before_clock, seconds):
     # Either past the harness clock, or before ever starting it: the parent's clock catches it.
     start = "" if before_clock else "harness.time_left()\n"

@@ -58,8 +58,8 @@ def test_acceptance_short_circuits_and_keeps_only_real_gains():
     assert accept.worth_more_seeds([SeedRun(seed=42, failure=None, metric=2.9)], best=3.0)
     verdict = accept.decide(worse, 3.0, planned=2)
     assert verdict.status is Status.DISCARDED and "skipped" in verdict.reason
-    runs = [SeedRun(seed=42, failure=None, metric=2.98), SeedRun(seed=137, failure=None,
-                                                                metric=2.995)]
+    runs = [SeedRun(seed=42, failure=None, metric=2.995), SeedRun(seed=137, failure=None,
+                                                                 metric=2.998)]
     assert accept.decide(runs, 3.0, planned=2).status is Status.DISCARDED  # gain < min_delta
     runs = [SeedRun(seed=42, failure=None, metric=2.9), SeedRun(seed=137, failure=None,
                                                                metric=2.95)]

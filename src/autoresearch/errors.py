@@ -6,6 +6,11 @@ framework: they are recorded as outcomes in the store and the loop goes on.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from autoresearch.storage.records import LLMUsage
+
 
 class AutoresearchError(Exception):
     """Base class: the message names what was wrong and what to do."""
@@ -35,5 +40,23 @@ class DataUnavailableError(AutoresearchError):
     exit_code = 4
 
 
+class ProviderError(AutoresearchError):
+    """The LLM provider refused or kept failing (bad key, quota, unknown model, outage)."""
+
+    exit_code = 6
+
+
+class CostLimitReached(Exception):
+    """The next LLM call could exceed --max-cost: the run stops cleanly before making it."""
+
+
 class ProposalError(Exception):
-    """A proposer could not produce a candidate; recorded as a failed proposal, loop goes on."""
+    """A proposer could not produce a candidate; recorded as a failed proposal, loop goes on.
+
+    `usage` carries what the model calls behind the failed attempt cost, so it is recorded too.
+    """
+
+    def __init__(self, message: str, *, usage: LLMUsage | None = None,
+                 proposer: str | None = None) -> None:
+        super().__init__(message)
+        self.usage, self.proposer = usage, proposer

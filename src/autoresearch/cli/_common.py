@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from autoresearch.errors import UsageError
-from autoresearch.storage import ENV_VAR, Store
+from autoresearch.storage import ENV_VAR, Store, Study
 from autoresearch.storage.store import DEFAULT_PATH
 from autoresearch.tasks import PreparedData, Task, get_task
 
@@ -83,3 +83,18 @@ def prepare(task: Task, cache: Path | None, offline: bool) -> PreparedData:
 
 def open_store(storage: str, *, create: bool = True) -> Store:
     return Store(storage, create=create)
+
+
+def pick_study(store: Store, task: str | None, train_seconds: float | None) -> Study:
+    """The most recent study of the one task the store (or --task) names."""
+    studies = store.studies(task)
+    if train_seconds is not None:
+        studies = [s for s in studies if s.budget_seconds == train_seconds]
+    if not studies:
+        where = f" for task {task!r}" if task else ""
+        raise UsageError(f"{store.path} holds no study{where}; run `autoresearch run --task "
+                         "NAME` first or pass the right --storage")
+    tasks = sorted({s.task for s in studies})
+    if len(tasks) > 1:
+        raise UsageError(f"{store.path} holds several tasks ({', '.join(tasks)}); pass --task")
+    return studies[-1]  # the most recent study of that task

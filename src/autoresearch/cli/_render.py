@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from autoresearch.engine import Observer
@@ -27,13 +28,17 @@ def seed_line(run: SeedRun, metric: str) -> str:
 class LiveObserver(Observer):
     """One line as each seed finishes, one as each experiment is decided."""
 
-    def __init__(self, console: Console, study: Study) -> None:
+    def __init__(self, console: Console, study: Study,
+                 previous: list[Experiment] | None = None) -> None:
         self.console, self.study = console, study
+        # LLM cost of the study so far; a resumed experiment's call is already in it.
+        self.counted = {e.id for e in previous or []}
+        self.spent = sum(cost_of(e) or 0.0 for e in previous or [])
 
     def experiment_started(self, experiment: Experiment) -> None:
         p = experiment.proposal
         self.console.print(f"[bold]#{experiment.number}[/] [dim]{p.mode.value}[/] "
-                           f"{p.description}", highlight=False)
+                           f"{escape(p.description)}", highlight=False)
 
     def seed_finished(self, experiment: Experiment, run: SeedRun) -> None:
         self.console.print("   " + seed_line(run, self.study.metric.name), highlight=False)
@@ -42,7 +47,25 @@ class LiveObserver(Observer):
         style = STYLE.get(experiment.status, "red")
         best_text = f"best {fmt(best.metric_mean)} (#{best.number})" if best else ""
         self.console.print(f"   [{style}]{experiment.status.value.upper()}[/] "
-                           f"{experiment.reason}  [dim]{best_text}[/]", highlight=False)
+                           f"{escape(experiment.reason)}  [dim]{best_text}[/]"
+                           f"{self._cost_text(experiment)}", highlight=False)
+
+    def _cost_text(self, experiment: Experiment) -> str:
+        usage = experiment.proposal.usage
+        if usage is None:
+            return ""
+        if experiment.id not in self.counted:
+            self.counted.add(experiment.id)
+            self.spent += usage.cost_usd or 0.0
+        cost = "cost unknown" if usage.cost_usd is None else f"${usage.cost_usd:.4f}"
+        prompt = usage.input_tokens + usage.cache_read_tokens + usage.cache_write_tokens
+        return (f"  [dim]{escape(usage.model)}: {prompt:,} in / {usage.output_tokens:,} out "
+                f"tokens, {cost}, total ${self.spent:.4f}[/]")
+
+
+def cost_of(experiment: Experiment) -> float | None:
+    usage = experiment.proposal.usage
+    return None if usage is None else usage.cost_usd
 
 
 def summary_line(summary: Summary) -> str:
@@ -67,7 +90,12 @@ def experiments_table(study: Study, experiments: list[Experiment], baseline: flo
                             ("test", "right"), ("seeds", "right"), ("time", "right"),
                             ("parent", "right")):
         table.add_column(column, justify=justify, overflow="fold")  # type: ignore[arg-type]
+    llm = any(e.proposal.usage is not None for e in experiments)
+    if llm:  # LLM cost per experiment and cumulative, only for studies that used a model
+        table.add_column("cost", justify="right")
+        table.add_column("Σ cost", justify="right")
     numbers = {e.id: e.number for e in experiments}
+    spent = 0.0
     for e in experiments:
         mean = e.metric_mean
         delta = "-" if mean is None or baseline is None else f"{metric.gain(mean, baseline):+.4f}"
@@ -77,8 +105,13 @@ def experiments_table(study: Study, experiments: list[Experiment], baseline: flo
         description = e.proposal.description
         if e.failure is not None:
             description += f" [{e.failure.value}: {e.reason[:80]}]"
+        cost = cost_of(e)
+        spent += cost or 0.0
+        costs = [] if not llm else [
+            "" if e.proposal.usage is None else "?" if cost is None else f"${cost:.4f}",
+            f"${spent:.4f}"]
         table.add_row(str(e.number), f"[{STYLE.get(e.status, 'red')}]{e.status.value}[/]",
-                      e.proposal.mode.value, e.proposal.category, description, fmt(mean),
-                      fmt(e.metric_std), delta, sealed, str(len(e.seed_runs)), f"{wall:.0f}s",
-                      parent)
+                      e.proposal.mode.value, e.proposal.category, escape(description),
+                      fmt(mean), fmt(e.metric_std), delta, sealed, str(len(e.seed_runs)),
+                      f"{wall:.0f}s", parent, *costs)
     return table

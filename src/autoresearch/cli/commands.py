@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from autoresearch.cli import evaluate, inspect, research
+from autoresearch.cli import dashboard, doctor, evaluate, inspect, report, research
 
 
 def register(app: typer.Typer) -> None:
@@ -14,3 +14,6 @@ def register(app: typer.Typer) -> None:
     app.command("status")(inspect.status)
     app.command("export")(inspect.export)
     app.command("tasks")(inspect.tasks)
+    app.command("doctor")(doctor.doctor)
+    app.command("report")(report.report)
+    app.command("dashboard")(dashboard.dashboard)

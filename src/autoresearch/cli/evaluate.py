@@ -12,7 +12,7 @@ from rich.console import Console
 from autoresearch.cli import _common as c
 from autoresearch.cli._render import seed_line
 from autoresearch.errors import UsageError
-from autoresearch.sandbox import JobOptions, validate
+from autoresearch.sandbox import JobOptions
 from autoresearch.search.acceptance import Acceptance
 
 console = Console()
@@ -41,7 +41,7 @@ def eval_command(
         code = candidate.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"cannot read candidate {candidate}: {exc}") from None
-    check = validate(code, chosen.required_calls, uses_harness=chosen.harness_module is not None)
+    check = chosen.validate(code)
     result: dict[str, object] = {"task": chosen.name, "metric": chosen.metric.name,
                                  "direction": chosen.metric.direction.value,
                                  "budget_seconds": budget, "candidate": str(candidate)}

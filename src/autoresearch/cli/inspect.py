@@ -14,25 +14,11 @@ from rich.table import Table
 from autoresearch.cli import _common as c
 from autoresearch.cli._render import experiments_table, fmt, summary_line
 from autoresearch.errors import UsageError
-from autoresearch.storage import Experiment, Status, Store, Study
+from autoresearch.storage import Experiment, Status
 from autoresearch.storage.analysis import summarize
 from autoresearch.tasks import all_tasks
 
 console = Console()
-
-
-def _pick_study(store: Store, task: str | None, train_seconds: float | None) -> Study:
-    studies = store.studies(task)
-    if train_seconds is not None:
-        studies = [s for s in studies if s.budget_seconds == train_seconds]
-    if not studies:
-        where = f" for task {task!r}" if task else ""
-        raise UsageError(f"{store.path} holds no study{where}; run `autoresearch run --task "
-                         "NAME` first or pass the right --storage")
-    tasks = sorted({s.task for s in studies})
-    if len(tasks) > 1:
-        raise UsageError(f"{store.path} holds several tasks ({', '.join(tasks)}); pass --task")
-    return studies[-1]  # the most recent study of that task
 
 
 def status(
@@ -42,7 +28,7 @@ def status(
 ) -> None:
     """Table of the study's experiments, best first in the summary line."""
     store = c.open_store(storage, create=False)
-    study = _pick_study(store, task, train_seconds)
+    study = c.pick_study(store, task, train_seconds)
     experiments = store.experiments(study)
     summary = summarize(experiments, study.metric)
     baseline = summary.baseline.metric_mean if summary.baseline else None
@@ -53,7 +39,8 @@ def status(
 EXPORT_COLUMNS = ("number", "status", "mode", "category", "description", "metric_mean",
                   "metric_std", "test_mean", "seeds", "seed_metrics", "failure_kind", "reason",
                   "parent", "proposer", "train_seconds", "wall_seconds", "cost_usd",
-                  "input_tokens", "output_tokens")
+                  "cost_cumulative_usd", "llm_model", "input_tokens", "output_tokens",
+                  "cache_write_tokens", "cache_read_tokens")
 
 
 def _export_row(e: Experiment, numbers: dict[int, int]) -> dict[str, object]:
@@ -70,8 +57,11 @@ def _export_row(e: Experiment, numbers: dict[int, int]) -> dict[str, object]:
         "train_seconds": round(sum(r.train_seconds for r in e.seed_runs), 2),
         "wall_seconds": round(sum(r.wall_seconds for r in e.seed_runs), 2),
         "cost_usd": usage.cost_usd if usage else None,
+        "llm_model": usage.model if usage else "",
         "input_tokens": usage.input_tokens if usage else 0,
         "output_tokens": usage.output_tokens if usage else 0,
+        "cache_write_tokens": usage.cache_write_tokens if usage else 0,
+        "cache_read_tokens": usage.cache_read_tokens if usage else 0,
     }
 
 
@@ -87,10 +77,14 @@ def export(
     if suffix not in (".tsv", ".csv", ".json"):
         raise UsageError(f"cannot tell the format of {output}; end it with .tsv, .csv or .json")
     store = c.open_store(storage, create=False)
-    study = _pick_study(store, task, train_seconds)
+    study = c.pick_study(store, task, train_seconds)
     experiments = store.experiments(study)
     numbers = {e.id: e.number for e in experiments}
     rows = [_export_row(e, numbers) for e in experiments]
+    spent = 0.0
+    for row in rows:
+        spent += row["cost_usd"] or 0.0  # type: ignore[operator]
+        row["cost_cumulative_usd"] = round(spent, 6)
     try:
         with open(output, "w", newline="", encoding="utf-8") as handle:
             if suffix == ".json":

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated
@@ -13,15 +12,17 @@ from rich.console import Console
 from autoresearch.cli import _common as c
 from autoresearch.cli._render import LiveObserver, fmt, summary_line
 from autoresearch.engine import ResearchLoop, RunSettings
+from autoresearch.engine.loop import Observer
 from autoresearch.errors import AutoresearchError, UsageError
-from autoresearch.execution import LocalExecutor
+from autoresearch.execution import make_executor
 from autoresearch.sandbox import JobOptions
-from autoresearch.search import make_proposer
+from autoresearch.search import LLMOptions, make_proposer
 from autoresearch.search.acceptance import Acceptance
 from autoresearch.search.strategy import Strategy
-from autoresearch.storage import Mode, Status
+from autoresearch.storage import Status
 from autoresearch.storage.analysis import summarize
 from autoresearch.tasks import Task
+from autoresearch.tasks._project import BranchRecorder, ProjectBranch, ProjectTask, load_project
 
 console = Console()
 
@@ -47,13 +48,16 @@ class RunRequest:
     cache_dir: Path | None = None
     offline: bool = False
     device: str = "auto"
+    grace: float = c.DEFAULT_GRACE
     provider: str | None = None
     model: str | None = None
     base_url: str | None = None
     max_cost: float | None = None
+    max_tokens: int | None = None
     workers: int | None = None
     executor: str = "local"
     ray_address: str | None = None
+    fork_server: bool = True
     project: Path | None = None
     command: str | None = None
     metric: str | None = None
@@ -67,29 +71,50 @@ class RunRequest:
 
 def _loop(task: Task, request: RunRequest) -> ResearchLoop:
     budget = c.budget(task, request.train_seconds)
-    chosen = make_proposer(request.proposer)
+    chosen = make_proposer(
+        request.proposer, budget_seconds=budget, notify=lambda m: console.print(f"   {m}"),
+        llm=LLMOptions(request.provider, request.model, request.base_url, request.max_cost,
+                       request.max_tokens))
     store = c.open_store(request.storage)
     data = c.prepare(task, request.cache_dir, request.offline)
     study = store.study(task.name, task.metric, budget, data.content_hash, data.source)
     console.print(f"[bold]{task.name}[/]: {task.metric.name} {task.metric.arrow}, budget "
                   f"{budget:g}s per seed, seeds {','.join(map(str, request.seeds))}, data "
-                  f"{data.source} ({data.content_hash}), proposer {chosen.name}, store "
-                  f"{store.path}", highlight=False)
+                  f"{data.source} ({data.content_hash}), store {store.path}\nproposer: "
+                  f"{getattr(chosen, 'description', chosen.name)}", highlight=False)
     return ResearchLoop(
         task=task, data=data, store=store, study=study, proposer=chosen,
         strategy=Strategy(task.metric), acceptance=Acceptance(task.metric, request.min_delta),
-        executor=LocalExecutor(workers=1),
+        executor=make_executor(request.executor, request.workers, request.ray_address,
+                               request.fork_server),
         settings=RunSettings(job=JobOptions(budget_seconds=budget, device=request.device,
-                                            hidden=store.files),
+                                            grace_seconds=request.grace, hidden=store.files),
                              seeds=request.seeds),
-        observer=LiveObserver(console, study),
+        observer=_observer(task, request,
+                           LiveObserver(console, study, store.experiments(study))),
     )
 
 
 def _task_for(request: RunRequest) -> Task:
     if request.project is not None:
-        raise UsageError("--project is not available in this version yet")
+        if request.task:
+            raise UsageError("pass either --task or --project, not both")
+        return load_project(request.project, request.command, request.metric,
+                            request.direction, request.edit)
+    stray = [name for name, value in (
+        ("--command", request.command), ("--metric", request.metric),
+        ("--direction", request.direction), ("--edit", request.edit),
+        ("--git-branch", request.git_branch)) if value]
+    if stray:
+        raise UsageError(f"{', '.join(stray)} only apply to --project DIR")
     return c.resolve_task(request.task)
+
+
+def _observer(task: Task, request: RunRequest, live: Observer) -> Observer:
+    """With --git-branch, each kept experiment is also committed to the project's branch."""
+    if request.git_branch is None or not isinstance(task, ProjectTask):
+        return live
+    return BranchRecorder(live, task, ProjectBranch.open(task.project, request.git_branch))
 
 
 def run(
@@ -102,7 +127,8 @@ def run(
         "--time-budget", help="Wall-clock seconds for this invocation; no experiment is "
         "started that would not finish in time.")] = None,
     proposer: Annotated[str, typer.Option(
-        "--proposer", help="auto (LLM when a key is set, else offline), offline or llm.")
+        "--proposer", help="auto (hybrid when a provider or key is set, else offline), "
+        "offline, llm (the model alone) or hybrid (the model for structure, offline for knobs).")
     ] = "auto",
     min_delta: Annotated[float, typer.Option(
         "--min-delta", min=0.0, help="Keep only gains larger than this, in metric units.")
@@ -113,16 +139,22 @@ def run(
     cache_dir: c.CacheOpt = None,
     offline: c.OfflineOpt = False,
     device: c.DeviceOpt = "auto",
+    grace: c.GraceOpt = c.DEFAULT_GRACE,
     provider: Annotated[str | None, typer.Option(
-        "--provider", help="LLM provider (default: the one whose key is set).",
+        "--provider", help="anthropic, openai, gemini, openrouter, together, deepseek, ollama "
+        "or openai-compatible (default: the one whose key is set).",
         rich_help_panel=LLM_PANEL)] = None,
     model: Annotated[str | None, typer.Option(
         "--model", help="LLM model name.", rich_help_panel=LLM_PANEL)] = None,
     base_url: Annotated[str | None, typer.Option(
         "--base-url", help="Custom OpenAI-compatible endpoint.", rich_help_panel=LLM_PANEL)
     ] = None,
+    max_tokens: Annotated[int | None, typer.Option(
+        "--max-tokens", min=256, help="Longest reply per LLM call (default 8192).",
+        rich_help_panel=LLM_PANEL)] = None,
     max_cost: Annotated[float | None, typer.Option(
-        "--max-cost", help="Stop before an LLM call that could exceed this many USD.",
+        "--max-cost", help="Stop before an LLM call that could take the study's LLM cost "
+        "over this many USD.",
         rich_help_panel=LLM_PANEL)] = None,
     workers: Annotated[int | None, typer.Option(
         "--workers", min=1, help="Parallel worker slots (default: GPUs, or 1 on CPU).",
@@ -132,6 +164,10 @@ def run(
     ray_address: Annotated[str | None, typer.Option(
         "--ray-address", help="auto or ray://host:port.", rich_help_panel=PARALLEL_PANEL)
     ] = None,
+    fork_server: Annotated[bool, typer.Option(
+        "--fork-server/--no-fork-server", help="Fork seed runs from a warm interpreter per "
+        "worker slot (torch imported once) instead of starting a fresh one each time.",
+        rich_help_panel=PARALLEL_PANEL)] = True,
     project: Annotated[Path | None, typer.Option(
         "--project", help="Your project folder.", rich_help_panel=PROJECT_PANEL)] = None,
     command: Annotated[str | None, typer.Option(
@@ -164,46 +200,33 @@ def run(
         storage=storage, task=task, source=source, max_experiments=max_experiments,
         time_budget=time_budget, proposer=proposer, min_delta=min_delta,
         train_seconds=train_seconds, seeds=c.parse_seeds(seeds), cache_dir=cache_dir,
-        offline=offline, device=device, provider=provider, model=model, base_url=base_url,
-        max_cost=max_cost, workers=workers, executor=executor, ray_address=ray_address,
+        offline=offline, device=device, grace=grace, provider=provider, model=model,
+        base_url=base_url,
+        max_cost=max_cost, max_tokens=max_tokens, workers=workers, executor=executor,
+        ray_address=ray_address, fork_server=fork_server,
         project=project, command=command, metric=metric, direction=direction,
         edit=tuple(edit or ()), git_branch=git_branch, target=target, framework=framework,
         dataset=dataset,
     )
     if request.source is not None or request.dataset is not None:
-        raise UsageError("tabular runs (a CSV, a pipeline .py or --dataset) are not available "
-                         "in this version yet")
+        from autoresearch.pipeline.cli import run_pipeline
+
+        return run_pipeline(request, console)
     run_script(request)
 
 
 def run_script(request: RunRequest) -> None:
     """The loop for script tasks: built-in tasks and project folders."""
-    if request.executor != "local" or (request.workers or 1) > 1:
-        raise UsageError("only --executor local with one worker is available in this version")
-    started = time.monotonic()
     loop = _loop(_task_for(request), request)
     try:
         base = loop.baseline()
         if base.status is not Status.KEPT:
             raise AutoresearchError(f"the baseline failed ({base.status.value}): {base.reason}")
-        loop.resume_interrupted()
-        durations: list[float] = []
-        while True:
-            done = [e for e in loop.history() if e.proposal.mode is not Mode.BASELINE]
-            if len(done) >= request.max_experiments:
-                console.print(f"the study holds {len(done)} experiments (--max-experiments "
-                              f"{request.max_experiments}); raise it to continue")
-                break
-            if request.time_budget is not None:
-                left = request.time_budget - (time.monotonic() - started)
-                if left <= (max(durations) if durations else 0.0):
-                    console.print(f"time budget reached ({request.time_budget:g}s)")
-                    break
-            t0 = time.monotonic()
-            loop.step()
-            durations.append(time.monotonic() - t0)
+        workers = request.workers or loop.executor.workers
+        reason = loop.run(request.max_experiments, request.time_budget, workers=workers)
     finally:
         loop.executor.shutdown()
+    console.print(reason, highlight=False)
     console.print(summary_line(summarize(loop.history(), loop.study.metric)), highlight=False)
 
 
@@ -215,11 +238,12 @@ def baseline(
     cache_dir: c.CacheOpt = None,
     offline: c.OfflineOpt = False,
     device: c.DeviceOpt = "auto",
+    grace: c.GraceOpt = c.DEFAULT_GRACE,
 ) -> None:
     """Train the task's baseline on every seed and record it as the study's reference."""
     request = RunRequest(storage=storage, task=task, train_seconds=train_seconds,
                          seeds=c.parse_seeds(seeds), cache_dir=cache_dir, offline=offline,
-                         device=device, proposer="offline")
+                         device=device, grace=grace, proposer="offline")
     loop = _loop(_task_for(request), request)
     try:
         result = loop.baseline()

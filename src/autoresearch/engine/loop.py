@@ -1,16 +1,24 @@
 """The research loop. Components come in; data flows Strategy -> Proposer -> Validator ->
-Executor -> Acceptance -> Store, and every step is committed before the next begins."""
+Executor -> Acceptance -> Store, and every seed run is committed as soon as it finishes.
+
+Several experiments can be in flight at once (one per worker slot); the seeds of one
+experiment run in order so that a clearly worse first seed saves the second. Every decision
+(keep or discard, run another seed) is made against the best known when the result arrives,
+so results arriving out of order stay consistent.
+"""
 
 from __future__ import annotations
 
 import difflib
 import random
 import time
+import traceback
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, replace
 
-from autoresearch.errors import ProposalError
+from autoresearch.errors import CostLimitReached, ProposalError
 from autoresearch.execution import Executor
-from autoresearch.sandbox import JobOptions, validate
+from autoresearch.sandbox import JobOptions
 from autoresearch.search.acceptance import Acceptance
 from autoresearch.search.offline import parse_values
 from autoresearch.search.proposer import ProposalContext, Proposer
@@ -18,6 +26,15 @@ from autoresearch.search.strategy import Strategy
 from autoresearch.storage import Experiment, Mode, Proposal, SeedRun, Status, Store, Study
 from autoresearch.storage.records import FailureKind
 from autoresearch.tasks import PreparedData, Task
+
+
+@dataclass
+class _Flight:
+    """An experiment between validation and its verdict."""
+
+    experiment: Experiment
+    baseline: bool = False
+    seed: int = -1  # the seed running now
 
 
 @dataclass(frozen=True)
@@ -67,16 +84,66 @@ class ResearchLoop:
         proposal = replace(proposal, knobs=parse_values(proposal.code))
         return self._evaluate(existing or self._record(proposal, ""), baseline=True)
 
-    def resume_interrupted(self) -> list[Experiment]:
-        """Finish experiments a killed run left running; their finished seeds are not re-run."""
-        return [self._evaluate(e) for e in self.history()
-                if not e.status.finished and e.proposal.mode is not Mode.BASELINE]
-
     def step(self) -> Experiment:
+        """Propose one experiment and run it to its verdict."""
+        return self._evaluate(self._propose(busy=frozenset()))
+
+    def run(self, max_experiments: int, time_budget: float | None = None,
+            workers: int = 1) -> str:
+        """Keep up to `workers` experiments in flight until a limit is reached.
+
+        Experiments a killed run left unfinished are finished first, without re-running the
+        seeds they had finished. Returns why the run stopped.
+        """
+        started = time.monotonic()
+        durations: list[float] = []
+        flights: dict[Future[SeedRun], _Flight] = {}
+        began: dict[int, float] = {}
+        for experiment in self.history():
+            if not experiment.status.finished and experiment.proposal.mode is not Mode.BASELINE:
+                self._launch(self._begin(experiment), flights, began)
+        reason = ""
+        while True:
+            while not reason and len(flights) < workers:
+                reason = self._limit(max_experiments, time_budget, started, durations)
+                if reason:
+                    break
+                busy = frozenset(f.experiment.proposal.parent_id or -1 for f in flights.values())
+                try:
+                    experiment = self._propose(busy)
+                except CostLimitReached as stop:
+                    reason = str(stop)
+                    break
+                self._launch(self._begin(experiment), flights, began)
+            if not flights:
+                return reason or "nothing left to run"
+            done, _ = wait(list(flights), return_when=FIRST_COMPLETED)
+            for future in done:
+                flight = flights.pop(future)
+                self._absorb(flight, _result(future, flight))
+                finished = self._launch(flight, flights, began)
+                if finished is not None and finished.id in began:
+                    durations.append(time.monotonic() - began.pop(finished.id))
+
+    # -- internals ----------------------------------------------------------------------
+    def _limit(self, max_experiments: int, time_budget: float | None, started: float,
+               durations: list[float]) -> str:
+        count = sum(1 for e in self.history() if e.proposal.mode is not Mode.BASELINE)
+        if count >= max_experiments:
+            return (f"the study holds {count} experiments (--max-experiments "
+                    f"{max_experiments}); raise it to continue")
+        if time_budget is not None:
+            left = time_budget - (time.monotonic() - started)
+            if left <= (max(durations) if durations else 0.0):
+                return f"time budget reached ({time_budget:g}s)"
+        return ""
+
+    def _propose(self, busy: frozenset[int]) -> Experiment:
+        """Plan, propose and record the next experiment (a failed proposal is recorded too)."""
         history = self.history()
         number = max((e.number for e in history), default=0) + 1
         rng = random.Random(f"{self.settings.search_seed}:plan:{number}")
-        plan = self.strategy.plan(history, number, rng)
+        plan = self.strategy.plan(history, number, rng, busy=busy)
         context = ProposalContext(task=self.task, metric=self.study.metric, mode=plan.mode,
                                   parent=plan.parent, history=tuple(history), number=number)
         try:
@@ -84,14 +151,13 @@ class ResearchLoop:
         except ProposalError as exc:
             failed = Proposal(code=plan.parent.code, description="failed proposal",
                               category="none", mode=plan.mode, parent_id=plan.parent.id,
-                              proposer=self.proposer.name)
+                              proposer=exc.proposer or self.proposer.name, usage=exc.usage)
             experiment = self._record(failed, "")
             return self._close(experiment, Status.INVALID, FailureKind.PROPOSAL, str(exc))
         diff = unified_diff(plan.parent.code, proposal.code, f"experiment-{plan.parent.number}",
                             f"experiment-{number}")
-        return self._evaluate(self._record(proposal, diff))
+        return self._record(proposal, diff)
 
-    # -- internals ----------------------------------------------------------------------
     def _record(self, proposal: Proposal, diff: str) -> Experiment:
         return self.store.add_experiment(self.study, proposal, diff, list(self.settings.seeds))
 
@@ -102,31 +168,79 @@ class ResearchLoop:
         self.observer.experiment_finished(done, self.strategy.best(self.history()))
         return done
 
-    def _evaluate(self, experiment: Experiment, baseline: bool = False) -> Experiment:
+    def _begin(self, experiment: Experiment, baseline: bool = False) -> _Flight | Experiment:
+        """Validate; an invalid or already decided experiment comes back as it ends."""
+        if experiment.status.finished:
+            return experiment
         self.observer.experiment_started(experiment)
-        check = validate(experiment.code, self.task.required_calls,
-                         uses_harness=self.task.harness_module is not None)
-        if not check.ok:
-            return self._close(experiment, check.failure.status, check.failure,  # type: ignore[union-attr]
-                               check.reason)
-        runs = [r for r in experiment.seed_runs if r.seed in self.settings.seeds]
-        best = None if baseline else self._best_metric()
+        check = self.task.validate(experiment.code)
+        if check.failure is not None:
+            return self._close(experiment, check.failure.status, check.failure, check.reason)
+        runs = tuple(r for r in experiment.seed_runs if r.seed in self.settings.seeds)
+        return _Flight(replace(experiment, seed_runs=runs), baseline)
+
+    def _next_seed(self, flight: _Flight) -> int | None:
+        runs = list(flight.experiment.seed_runs)
+        best = None if flight.baseline else self._best_metric()
         for seed in self.settings.seeds:
             if any(r.seed == seed for r in runs):
                 continue
             if runs and not self.acceptance.worth_more_seeds(runs, best):
-                break
-            job = self.task.seed_job(experiment.code, seed, self.data, self.settings.job)
-            run = self.executor.submit(job).result()
-            self.store.add_seed_run(experiment.id, run)
-            runs.append(run)
-            experiment = replace(experiment, seed_runs=tuple(runs))
-            self.observer.seed_finished(experiment, run)
+                return None
+            return seed
+        return None
+
+    def _launch(self, flight: _Flight | Experiment, flights: dict[Future[SeedRun], _Flight],
+                began: dict[int, float]) -> Experiment | None:
+        """Submit the flight's next seed, or decide it; returns the experiment once decided."""
+        if isinstance(flight, Experiment):
+            return flight
+        began.setdefault(flight.experiment.id, time.monotonic())
+        seed = self._next_seed(flight)
+        if seed is None:
+            return self._finish(flight)
+        flight.seed = seed
+        job = self.task.seed_job(flight.experiment.code, seed, self.data, self.settings.job)
+        flights[self.executor.submit(job)] = flight
+        return None
+
+    def _absorb(self, flight: _Flight, run: SeedRun) -> None:
+        self.store.add_seed_run(flight.experiment.id, run)
+        flight.experiment = replace(flight.experiment,
+                                    seed_runs=(*flight.experiment.seed_runs, run))
+        self.observer.seed_finished(flight.experiment, run)
+
+    def _finish(self, flight: _Flight) -> Experiment:
+        runs = list(flight.experiment.seed_runs)
+        best = None if flight.baseline else self._best_metric()
         verdict = self.acceptance.decide(runs, best, len(self.settings.seeds))
-        if baseline and verdict.failure is None:
+        if flight.baseline and verdict.failure is None:
             verdict = replace(verdict, status=Status.KEPT)
-        return self._close(experiment, verdict.status, verdict.failure, verdict.reason)
+        return self._close(flight.experiment, verdict.status, verdict.failure, verdict.reason)
+
+    def _evaluate(self, experiment: Experiment, baseline: bool = False) -> Experiment:
+        """One experiment start to verdict, its seeds one after another."""
+        flight = self._begin(experiment, baseline)
+        while isinstance(flight, _Flight):
+            seed = self._next_seed(flight)
+            if seed is None:
+                return self._finish(flight)
+            flight.seed = seed
+            job = self.task.seed_job(flight.experiment.code, seed, self.data, self.settings.job)
+            self._absorb(flight, _result(self.executor.submit(job), flight))
+        return flight
 
     def _best_metric(self) -> float | None:
         best = self.strategy.best(self.history())
         return best.metric_mean if best else None
+
+
+def _result(future: Future[SeedRun], flight: _Flight) -> SeedRun:
+    """A seed run's record; an executor failure (ours, not the candidate's) is kept as a crash
+    with its traceback, so that one broken worker does not lose the experiment."""
+    try:
+        return future.result()
+    except Exception as exc:
+        return SeedRun(seed=flight.seed, failure=FailureKind.CRASH,
+                       reason=f"executor error: {type(exc).__name__}: {exc}",
+                       log_tail="".join(traceback.format_exception(exc))[-4000:])

@@ -63,11 +63,31 @@ def _classify(exc: BaseException, core: Any) -> tuple[str, str]:
     return "crash", text[:500]
 
 
+def read_spec(path: Path) -> dict[str, Any]:
+    """The spec holds the signing key: read once, then deleted before candidate code runs."""
+    spec = json.loads(path.read_text())
+    path.unlink()
+    return spec
+
+
+def preload(harness_module: str) -> None:
+    """What every run imports, done once by a fork server before it forks runs. torch._dynamo
+    rewraps some torch functions when first imported; import it before any snapshot."""
+    import torch
+    import torch._dynamo  # noqa: F401
+
+    importlib.import_module(harness_module)
+
+
 def main(argv: list[str]) -> int:
     launched = time.time()
-    spec_path = Path(argv[1])
-    spec = json.loads(spec_path.read_text())
-    spec_path.unlink()
+    spec = read_spec(Path(argv[1]))
+    preload(spec["harness"])  # a fork server has done this once, before forking
+    return run(spec, launched)
+
+
+def run(spec: dict[str, Any], launched: float) -> int:
+    """Everything after the spec is read: limits, seed, harness, candidate, verdict."""
     send = signer(int(spec["result_fd"]), bytes.fromhex(spec["key"]))
     sealed = unpack_sealed(int(spec["sealed_fd"]))
     use_cuda = spec["device"].startswith("cuda")

@@ -31,16 +31,17 @@ class RunCgroup:
             with open(d / "cgroup.procs", "w") as handle:
                 handle.write(pid)
 
-    def oom_killed(self) -> bool:
+    def oom_kills(self) -> int:
+        """How many processes of the group the kernel's OOM killer has killed so far."""
         for d in self.dirs:
             for name in ("memory.events", "memory.oom_control"):
                 path = d / name
                 if path.exists():
                     for line in path.read_text().splitlines():
                         key, _, value = line.partition(" ")
-                        if key == "oom_kill" and value.strip() not in ("", "0"):
-                            return True
-        return False
+                        if key == "oom_kill":
+                            return int(value.strip() or 0)
+        return 0
 
     def peak_bytes(self) -> int | None:
         for d in self.dirs:

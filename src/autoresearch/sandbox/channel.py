@@ -11,6 +11,7 @@ import hmac
 import json
 import os
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -49,9 +50,12 @@ class SignedReader(threading.Thread):
         expected = hmac.new(self.key, body, hashlib.sha256).hexdigest().encode()
         if body and hmac.compare_digest(tag, expected):
             try:
-                self.messages.append(json.loads(body))
+                message = json.loads(body)
             except ValueError:
                 return
+            # When it arrived, by our clock: the candidate cannot fake that.
+            message["received_at"] = time.monotonic()
+            self.messages.append(message)
 
     def last(self, *kinds: str) -> dict[str, Any] | None:
         found = [m for m in self.messages if m.get("kind") in kinds]

@@ -53,7 +53,7 @@ class Policy:
 
     workdir: Path
     readable: tuple[Path, ...] = ()
-    hidden: tuple[Path, ...] = ()  # files to mask, e.g. the store
+    hidden: tuple[Path, ...] = ()  # files and folders to mask: the store, raw dataset copies
     network: bool = False
     gpu: bool = False
     extra_writable: tuple[Path, ...] = field(default=())
@@ -124,13 +124,16 @@ def _bwrap_args(policy: Policy) -> list[str]:
             args += ["--tmpfs", path]
     for path in _python_paths():
         args += ["--ro-bind", str(path), str(path)]
+    for path in (policy.workdir, *policy.extra_writable):
+        args += ["--bind", str(path), str(path)]
+    # After the writable binds, so read-only files inside the work dir stay read-only.
     for path in policy.readable:
         if path.exists():
             args += ["--ro-bind", str(path), str(path)]
     for path in policy.hidden:
-        if path.exists() and path.is_file():
+        if path.is_file():
             args += ["--ro-bind", "/dev/null", str(path)]
-    for path in (policy.workdir, *policy.extra_writable):
-        args += ["--bind", str(path), str(path)]
+        elif path.is_dir():
+            args += ["--tmpfs", str(path)]
     args += ["--chdir", str(policy.workdir)]
     return args

@@ -23,6 +23,7 @@ class Limits:
     cpu_seconds: int | None = None  # set from the budget by the runner
     output_bytes: int = 64 * 1024  # log tail kept from the run's output
     max_output_bytes: int = 32 * MIB  # printing more than this kills the run
+    cpus: tuple[int, ...] = ()  # CPU cores the run is pinned to (its worker slot's share)
 
     def apply(self, use_cuda: bool) -> None:
         pairs = [

@@ -9,6 +9,7 @@ whole group, peak memory from wait4's rusage (or the cgroup's high-water mark).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -34,10 +35,11 @@ class ProcessResult:
     log_tail: str
     output_exceeded: bool = False
     oom_killed: bool = False
+    oom_tracked: bool = False  # a cgroup counted OOM kills, so oom_killed is exact
     layers: tuple[str, ...] = ()
 
 
-class _OutputDrain(threading.Thread):
+class OutputDrain(threading.Thread):
     """Reads the child's output; keeps the last `tail` bytes, flags more than `cap` in all."""
 
     def __init__(self, stream: int, tail: int, cap: int, on_exceeded: Callable[[], None]
@@ -78,6 +80,12 @@ def _signal_group(pgid: int, proc: subprocess.Popen[bytes], steps: tuple[tuple[i
             time.sleep(POLL_SECONDS)
 
 
+def _kill_group(pgid: int) -> None:
+    """Kills without reaping: only the main thread waits, so its wait4 keeps the exit status."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pgid, signal.SIGKILL)
+
+
 def run_isolated(argv: list[str], *, policy: Policy, env: dict[str, str], timeout: float,
                  limits: Limits, pass_fds: tuple[int, ...] = ()) -> ProcessResult:
     isolation = detect()
@@ -88,18 +96,25 @@ def run_isolated(argv: list[str], *, policy: Policy, env: dict[str, str], timeou
             pids=limits.processes)
     started = time.monotonic()
     read_end, write_end = os.pipe()
+    def enter_slot() -> None:  # in the child, between fork and exec: inherited from there on
+        if cgroup is not None:
+            cgroup.join()
+        if limits.cpus:
+            os.sched_setaffinity(0, limits.cpus)
+
     try:
         proc = subprocess.Popen(
             wrap(argv, policy, isolation), cwd=policy.workdir, env=env,
             stdin=subprocess.DEVNULL, stdout=write_end, stderr=write_end, pass_fds=pass_fds,
-            start_new_session=True, preexec_fn=cgroup.join if cgroup else None,
+            start_new_session=True,
+            preexec_fn=enter_slot if cgroup is not None or limits.cpus else None,
         )
     finally:
         os.close(write_end)
         for fd in pass_fds:
             os.close(fd)  # the child holds its copy; ours would keep pipes open forever
-    drain = _OutputDrain(read_end, limits.output_bytes, limits.max_output_bytes,
-                         lambda: _signal_group(proc.pid, proc, ((signal.SIGKILL, 0.0),)))
+    drain = OutputDrain(read_end, limits.output_bytes, limits.max_output_bytes,
+                         lambda: _kill_group(proc.pid))
     drain.start()
     timed_out = False
     peak_kb = 0
@@ -119,7 +134,7 @@ def run_isolated(argv: list[str], *, policy: Policy, env: dict[str, str], timeou
     _signal_group(proc.pid, proc, ((signal.SIGKILL, 0.0),))
     oom = False
     if cgroup is not None:
-        oom = cgroup.oom_killed()
+        oom = cgroup.oom_kills() > 0
         # wait4 sees only the outermost process (bwrap); the cgroup saw them all.
         peak_kb = max(peak_kb, (cgroup.peak_bytes() or 0) // 1024)
         cgroup.remove()
@@ -132,6 +147,7 @@ def run_isolated(argv: list[str], *, policy: Policy, env: dict[str, str], timeou
         log_tail=drain.text(),
         output_exceeded=drain.exceeded,
         oom_killed=oom,
+        oom_tracked=cgroup is not None,
         layers=isolation.layers,
     )
 

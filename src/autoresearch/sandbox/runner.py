@@ -14,20 +14,20 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
-import autoresearch
 from autoresearch.sandbox.channel import SignedReader
+from autoresearch.sandbox.environment import candidate_environment
+from autoresearch.sandbox.forkserver import ForkServer, ServerKey
 from autoresearch.sandbox.isolation import Policy
 from autoresearch.sandbox.limits import Limits
 from autoresearch.sandbox.process import ProcessResult, exit_reason, run_isolated
 from autoresearch.sandbox.sealed import pack_sealed, split_data_files
 from autoresearch.storage.records import FailureKind, SeedRun
 
-# What a candidate's environment may inherit; everything else (API keys above all) is dropped.
-ENV_ALLOW = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "CUDA_VISIBLE_DEVICES",
-             "NVIDIA_VISIBLE_DEVICES", "LD_LIBRARY_PATH")
 GRACE_SECONDS = 120.0  # start-up + evaluation on top of the training budget
 # Training may overrun the budget by one slow step; beyond this it is cheating the budget.
 BUDGET_SLACK_SECONDS, BUDGET_SLACK_FRACTION = 2.0, 0.1
+# The parent's own clock also sees model set-up and process teardown, slower on a busy machine.
+SETUP_SLACK_SECONDS, SETUP_SLACK_FRACTION = 10.0, 0.5
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,7 @@ class JobOptions:
     grace_seconds: float = GRACE_SECONDS
     hidden: tuple[Path, ...] = ()  # files the run must not see (the store and its WAL)
     network: bool = False
+    gpus: str | None = None  # CUDA_VISIBLE_DEVICES of the worker slot, when it owns GPUs
 
     @property
     def cores(self) -> int:
@@ -48,12 +49,21 @@ class JobOptions:
 
     @property
     def uses_gpu(self) -> bool:
-        return self.device.startswith("cuda") or (
-            self.device == "auto" and bool(os.environ.get("CUDA_VISIBLE_DEVICES")))
+        if self.device == "cpu":
+            return False
+        return self.device.startswith("cuda") or bool(
+            self.gpus or os.environ.get("CUDA_VISIBLE_DEVICES"))
 
-    def budget_overrun(self, train_seconds: float) -> bool:
-        allowed = max(BUDGET_SLACK_SECONDS, BUDGET_SLACK_FRACTION * self.budget_seconds)
-        return train_seconds > self.budget_seconds + allowed
+    def budget_overrun(self, train_seconds: float, outside_seconds: float = 0.0,
+                       step_seconds: float = 0.0) -> bool:
+        """`train_seconds` by the harness' clock; `outside_seconds` by the parent's clock, from
+        launch to result minus start-up and evaluation (a bound the candidate cannot fake);
+        `step_seconds` the median step, since the last step may end past the budget."""
+        budget = self.budget_seconds
+        allowed = budget + max(BUDGET_SLACK_SECONDS, BUDGET_SLACK_FRACTION * budget,
+                               2 * step_seconds)
+        setup = max(SETUP_SLACK_SECONDS, SETUP_SLACK_FRACTION * budget)
+        return train_seconds > allowed or outside_seconds > allowed + setup
 
 
 class Job(Protocol):
@@ -64,25 +74,8 @@ class Job(Protocol):
     def run(self) -> SeedRun: ...
 
 
-def candidate_environment(seed: int, workdir: Path, threads: int) -> dict[str, str]:
-    """The whole environment of a run: an allow-list of the parent's plus our own values."""
-    env = {k: os.environ[k] for k in ENV_ALLOW if k in os.environ}
-    env.update(
-        HOME=str(workdir),
-        TMPDIR=str(workdir / "tmp"),
-        PYTHONPATH=str(Path(autoresearch.__file__).resolve().parent.parent),
-        PYTHONHASHSEED=str(seed),
-        PYTHONDONTWRITEBYTECODE="1",
-        PYTHONUNBUFFERED="1",
-        OMP_NUM_THREADS=str(threads),
-        MKL_NUM_THREADS=str(threads),
-        AUTORESEARCH_SEED=str(seed),
-    )
-    return env
-
-
-def new_workdir(seed: int) -> Path:
-    workdir = Path(tempfile.mkdtemp(prefix=f"autoresearch-seed{seed}-"))
+def new_workdir(seed: int, parent: Path | None = None) -> Path:
+    workdir = Path(tempfile.mkdtemp(prefix=f"autoresearch-seed{seed}-", dir=parent))
     (workdir / "tmp").mkdir()
     return workdir
 
@@ -107,11 +100,21 @@ class SeedJob:
         return run_seed(self)
 
 
-def run_seed(job: SeedJob) -> SeedRun:
-    """Run one seed; never raises for anything the candidate does."""
+def server_key(job: SeedJob) -> ServerKey:
+    """What a fork server serving this job must have been started with."""
+    open_files, _ = split_data_files(job.data_dir)
+    options = job.options
+    return ServerKey(harness=job.harness, readable=tuple(open_files), hidden=options.hidden,
+                     network=options.network, gpu=options.uses_gpu, threads=options.cores,
+                     gpus=options.gpus, limits=options.limits)
+
+
+def run_seed(job: SeedJob, server: ForkServer | None = None) -> SeedRun:
+    """Run one seed, forked by `server` when given, else in a fresh interpreter; never raises
+    for anything the candidate does."""
     options = job.options
     threads = options.cores
-    workdir = new_workdir(job.seed)
+    workdir = new_workdir(job.seed, server.directory if server else None)
     candidate = workdir / "train.py"
     candidate.write_text(job.code)
     key = secrets.token_bytes(32)
@@ -143,11 +146,14 @@ def run_seed(job: SeedJob) -> SeedRun:
     timeout = budget + options.grace_seconds
     policy = Policy(workdir=workdir, readable=tuple(open_files), hidden=options.hidden,
                     network=options.network, gpu=options.uses_gpu)
-    result = run_isolated(
-        [sys.executable, "-m", "autoresearch.sandbox.bootstrap", str(spec_path)],
-        policy=policy, env=candidate_environment(job.seed, workdir, threads), timeout=timeout,
-        limits=limits, pass_fds=(result_write, sealed_fd),
-    )
+    env = candidate_environment(job.seed, workdir, threads, options.gpus)
+    if server is not None:
+        result = server.run(spec_path, workdir, env, (result_write, sealed_fd), timeout, limits)
+    else:
+        result = run_isolated(
+            [sys.executable, "-m", "autoresearch.sandbox.bootstrap", str(spec_path)],
+            policy=policy, env=env, timeout=timeout, limits=limits,
+            pass_fds=(result_write, sealed_fd))
     reader.join(timeout=5)
     if not job.keep_workdir:
         shutil.rmtree(workdir, ignore_errors=True)
@@ -162,7 +168,8 @@ def _outcome(job: SeedJob, reader: SignedReader, result: ProcessResult,
                    peak_rss_mb=result.peak_rss_mb, log_tail=result.log_tail,
                    startup_seconds=startup, sandbox=result.layers)
     final = reader.last("result", "failure")
-    if result.timed_out:
+    # A verdict that arrived before the deadline stands even if teardown then ran over.
+    if result.timed_out and final is None:
         return replace(base, failure=FailureKind.TIMEOUT,
                        reason=f"no result within {timeout:.0f}s (budget + grace); killed")
     if result.output_exceeded or final is None:
@@ -173,9 +180,12 @@ def _outcome(job: SeedJob, reader: SignedReader, result: ProcessResult,
                        loss_curve=curve)
     train = float(final["train_seconds"])
     evaluation = float(final.get("eval_seconds", 0.0))
-    # The child's own clock could be faked; the parent's wall clock cannot.
-    outside = result.wall_seconds - startup - evaluation
-    if job.options.budget_overrun(train) or job.options.budget_overrun(outside - 5.0):
+    # From "candidate code starts" to "result", by the parent's clock, which the candidate
+    # cannot touch; start-up and teardown of the interpreter are outside that span.
+    began = started.get("received_at", final["received_at"])
+    outside = final["received_at"] - began - evaluation
+    step = float(final.get("median_step_seconds", 0.0))
+    if job.options.budget_overrun(train, outside, step):
         return replace(base, failure=FailureKind.OVER_BUDGET, loss_curve=curve,
                        reason=f"trained {max(train, outside):.1f}s against a "
                               f"{job.options.budget_seconds:g}s budget")
@@ -190,7 +200,7 @@ def _outcome(job: SeedJob, reader: SignedReader, result: ProcessResult,
         loss_curve=curve,
         extra={k: v for k, v in final.items()
                if k not in {"kind", "metrics", "loss_curve", "train_seconds", "eval_seconds",
-                            "steps"}},
+                            "steps", "received_at", "median_step_seconds"}},
     )
 
 
@@ -200,6 +210,6 @@ def failure_of(result: ProcessResult) -> FailureKind:
         return FailureKind.OOM
     if result.output_exceeded:
         return FailureKind.CRASH
-    if result.returncode == -signal.SIGKILL:
-        return FailureKind.OOM  # the kernel's OOM killer; we only SIGKILL after a timeout
+    if result.returncode == -signal.SIGKILL and not result.oom_tracked:
+        return FailureKind.OOM  # without a cgroup to ask, the kernel's OOM killer, usually
     return FailureKind.CRASH

@@ -12,10 +12,12 @@ from __future__ import annotations
 import ast
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import optuna.distributions as od
+
+from autoresearch.bundle import python_sections
 
 CATEGORIES = ("hyperparameter", "architectural", "optimizer", "regularization")
 _ANNOTATION = re.compile(
@@ -92,7 +94,21 @@ def _parse_annotation(name: str, value: Any, comment: str) -> Knob | None:
 
 
 def parse_knobs(code: str) -> dict[str, Knob]:
-    """Annotated knobs of a file, in order of appearance. Unannotated constants are ignored."""
+    """Annotated knobs of a candidate, in order of appearance; unannotated constants are ignored.
+
+    A multi-file candidate (see autoresearch.bundle) is read one Python file at a time; knob
+    lines are numbered in the whole candidate, so apply_knobs edits it in place.
+    """
+    knobs: dict[str, Knob] = {}
+    for section in python_sections(code):
+        for name, knob in _parse_file(section.text).items():
+            if name in knobs:
+                raise KnobError(f"{name} is annotated in two files; knob names must be unique")
+            knobs[name] = replace(knob, line=knob.line + section.line_offset)
+    return knobs
+
+
+def _parse_file(code: str) -> dict[str, Knob]:
     tree = ast.parse(code)
     lines = code.splitlines()
     knobs: dict[str, Knob] = {}

@@ -24,6 +24,7 @@ class Strategy:
     weights: tuple[float, ...] = (0.7, 0.2, 0.1)
     explore_every: int = 5
     patience: int = 5
+    duplicate_parents: bool = False
 
     def ranked(self, history: list[Experiment] | tuple[Experiment, ...]) -> list[Experiment]:
         kept = [e for e in history if e.status is Status.KEPT and e.metric_mean is not None]
@@ -42,16 +43,19 @@ class Strategy:
         return count
 
     def plan(self, history: list[Experiment] | tuple[Experiment, ...], number: int,
-             rng: random.Random) -> Plan:
+             rng: random.Random, busy: frozenset[int] = frozenset()) -> Plan:
+        """`busy`: ids of parents with an experiment in flight, avoided unless
+        `duplicate_parents` is set or every kept experiment is busy."""
         ranked = self.ranked(history)
         if not ranked:
             raise ValueError("no kept experiment to build on: run the baseline first")
+        free = ranked if self.duplicate_parents else [e for e in ranked if e.id not in busy]
         dry = self.discards_in_a_row(history)
         if dry >= self.patience and dry % self.patience == 0:
-            return Plan(Mode.DIVERSIFICATION, self._runner_up(history, ranked, rng))
+            return Plan(Mode.DIVERSIFICATION, self._runner_up(history, free or ranked, rng))
         if number % self.explore_every == 0:
-            return Plan(Mode.EXPLORATION, ranked[0])
-        top = ranked[: self.top_k]
+            return Plan(Mode.EXPLORATION, (free or ranked)[0])
+        top = (free or ranked)[: self.top_k]
         weights = list(self.weights[: len(top)])
         return Plan(Mode.INCREMENTAL, rng.choices(top, weights=weights, k=1)[0])
 

@@ -10,7 +10,7 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -192,23 +192,53 @@ class Store:
             runs.setdefault(r["experiment_id"], []).append(_seed_run(r))
         return [_experiment(r, runs.get(r["id"], [])) for r in rows]
 
-    def experiment_briefs(self, study: Study) -> list[Experiment]:
-        """Like `experiments`, without code, diff, loss curves, log tails and sandbox notes.
+    def experiment_briefs(self, study: Study, *, after: int | None = None,
+                          ids: Collection[int] = ()) -> list[Experiment]:
+        """Like `experiments`, without code, diff, loss curves, log tails and sandbox notes
+        (seed runs keep their `extra`: small numbers such as per-fold scores).
 
         Those columns are most of the bytes; views listing thousands of experiments (dashboard
-        polls) need only the numbers. Use `experiment(id)` for the full record.
+        polls) need only the numbers. Use `experiment(id)` for the full record. With `after`,
+        only experiments whose id is greater, plus those in `ids`: a finished experiment never
+        changes, so a reader refreshes its copy with the new ones and those it saw running.
         """
+        where, args = "e.study_id=?", [study.id]
+        if after is not None:
+            marks = ",".join("?" * len(ids))
+            where += f" AND (e.id > ? OR e.id IN ({marks}))"
+            args += [after, *ids]
         rows = self._db.execute(
-            f"SELECT {_BRIEF_EXPERIMENT} FROM experiments WHERE study_id=? ORDER BY number",
-            (study.id,),
-        ).fetchall()
+            f"SELECT {_BRIEF_EXPERIMENT} FROM experiments e WHERE {where} ORDER BY e.number",
+            args).fetchall()
         runs: dict[int, list[SeedRun]] = {}
-        for r in self._db.execute(
-            f"SELECT {_BRIEF_SEED_RUN} FROM seed_runs s JOIN experiments e "
-            "ON e.id = s.experiment_id WHERE e.study_id=? ORDER BY s.id", (study.id,)
-        ):
-            runs.setdefault(r["experiment_id"], []).append(_seed_run(r))
+        # Plain tuples and a direct constructor: this runs whenever a dashboard sees a change.
+        for (experiment_id, seed, failure, metric, test_metric, reason, train, evaluation,
+             startup, wall, rss, steps, extra) in self._db.execute(
+            "SELECT s.experiment_id, s.seed, s.failure_kind, s.metric, s.test_metric, s.reason, "
+            "s.train_seconds, s.eval_seconds, s.startup_seconds, s.wall_seconds, s.peak_rss_mb, "
+            "s.steps, s.extra_json FROM seed_runs s JOIN experiments e "
+            f"ON e.id = s.experiment_id WHERE {where} ORDER BY s.id", args
+        ).fetchall():
+            runs.setdefault(experiment_id, []).append(SeedRun(
+                seed=seed, failure=FailureKind(failure) if failure else None, metric=metric,
+                test_metric=test_metric, reason=reason, train_seconds=train,
+                eval_seconds=evaluation, startup_seconds=startup, wall_seconds=wall,
+                peak_rss_mb=rss, steps=steps,
+                extra=json.loads(extra) if extra != "{}" else {}))
         return [_experiment(r, runs.get(r["id"], [])) for r in rows]
+
+    def revision(self, study: Study) -> tuple[int, tuple[tuple[str, int], ...], int]:
+        """Changes whenever an experiment, seed run or verdict of the study is written.
+
+        A cache key read from indexes only: (experiments, experiments per status, newest seed
+        run id). Seed runs are counted store-wide: a cache of one study then refreshes a
+        little more often than needed, never less.
+        """
+        counts = tuple((str(status), int(n)) for status, n in self._db.execute(
+            "SELECT status, COUNT(*) FROM experiments WHERE study_id=? GROUP BY status "
+            "ORDER BY status", (study.id,)))
+        newest = self._db.execute("SELECT COALESCE(MAX(id), 0) FROM seed_runs").fetchone()[0]
+        return sum(n for _, n in counts), counts, int(newest)
 
     def experiment(self, experiment_id: int) -> Experiment | None:
         row = self._db.execute("SELECT * FROM experiments WHERE id=?",
@@ -220,19 +250,14 @@ class Store:
         return _experiment(row, runs)
 
 
-# Column lists of the light listing: the heavy text columns read as empty constants, so the
-# same row decoders serve both listings.
+# The light listing's columns: the heavy text columns read as empty constants, so the same
+# row decoder serves both listings.
 _BRIEF_EXPERIMENT = (
-    "id, study_id, number, parent_id, mode, category, description, hypothesis, proposer, "
-    "'' AS code, '' AS diff, knobs_json, status, failure_kind, reason, llm_model, "
-    "input_tokens, output_tokens, cache_write_tokens, cache_read_tokens, cost_usd, usage_json, "
-    "created_at, finished_at"
-)
-_BRIEF_SEED_RUN = (
-    "s.experiment_id, s.seed, s.failure_kind, s.metric, s.test_metric, s.reason, "
-    "s.train_seconds, s.eval_seconds, s.startup_seconds, s.wall_seconds, s.peak_rss_mb, "
-    "s.steps, '[]' AS loss_curve_json, '' AS log_tail, '[]' AS sandbox_json, "
-    "'{}' AS extra_json"
+    "e.id, e.study_id, e.number, e.parent_id, e.mode, e.category, e.description, "
+    "e.hypothesis, e.proposer, '' AS code, '' AS diff, e.knobs_json, e.status, "
+    "e.failure_kind, e.reason, e.llm_model, e.input_tokens, e.output_tokens, "
+    "e.cache_write_tokens, e.cache_read_tokens, e.cost_usd, e.usage_json, e.created_at, "
+    "e.finished_at"
 )
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import import_module, resources
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from autoresearch.metric import Metric
 from autoresearch.sandbox.runner import Job, JobOptions, SeedJob
+from autoresearch.sandbox.validator import ValidationResult, validate
 from autoresearch.tasks._data import PreparedData
 
 
@@ -33,6 +34,10 @@ class Task(Protocol):
 
     def seed_job(self, code: str, seed: int, data: PreparedData, options: JobOptions) -> Job:
         """The sandboxed job that runs `code` on one seed."""
+        ...
+
+    def validate(self, code: str) -> ValidationResult:
+        """Static checks before anything runs (the rules differ by kind of task)."""
         ...
 
 
@@ -64,5 +69,17 @@ class ScriptTask:
     def prepare(self, cache_dir: Path, offline: bool) -> PreparedData:
         return import_module(f"{self.package}.data").prepare(cache_dir, offline)
 
+    def raw_files(self, data: PreparedData) -> list[Path]:
+        """Where the data came from (a tarball, a package's copy, a download): it holds the
+        sealed splits too, so runs must not see it. Declared by the task's data module."""
+        module = import_module(f"{self.package}.data")
+        finder = getattr(module, "raw_files", None)
+        return [] if finder is None else list(finder(data.directory.parent))
+
     def seed_job(self, code: str, seed: int, data: PreparedData, options: JobOptions) -> Job:
-        return SeedJob.of(code, seed, self.harness_module, data.directory, options)
+        hidden = (*options.hidden, *(p for p in self.raw_files(data) if p.exists()))
+        return SeedJob.of(code, seed, self.harness_module, data.directory,
+                          replace(options, hidden=hidden))
+
+    def validate(self, code: str) -> ValidationResult:
+        return validate(code, self.required_calls)

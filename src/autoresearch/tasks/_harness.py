@@ -8,8 +8,10 @@ through the ``report`` callable the bootstrap holds, which signs them.
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
+import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -39,11 +41,13 @@ class RunContext:
     device: torch.device
     report: Callable[[dict[str, Any]], None]
     check_integrity: Callable[[], None]
-    # The clock starts at the first budget query (time_left, training_done, a batch): building
-    # the model and optimizer is not training. The parent bounds the whole run's wall time.
+    # The clock starts at the first budget query or data access (time_left, training_done,
+    # train_bytes, get_batch): building the model and optimizer is not training. The parent
+    # bounds the whole run by its own clock.
     started_at: float | None = None
     stopped_at: float | None = None
     losses: list[tuple[int, float]] = field(default_factory=list)
+    step_times: list[float] = field(default_factory=list)
     diverged: bool = False
     reported: bool = False
 
@@ -111,6 +115,14 @@ def log_loss(step: int, loss: float) -> None:
         ctx.diverged = True
         raise Diverged(f"training loss is {value} at step {step}")
     ctx.losses.append((int(step), value))
+    ctx.step_times.append(time.perf_counter())
+
+
+def median_step_seconds(ctx: RunContext) -> float:
+    """Typical time per logged step: how far past the budget one step may carry training."""
+    times = [t for t in (ctx.started_at, *ctx.step_times) if t is not None]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    return statistics.median(gaps) if gaps else 0.0
 
 
 def loss_curve(losses: list[tuple[int, float]]) -> list[tuple[int, float]]:
@@ -135,6 +147,7 @@ def finish(metrics: dict[str, float], extra: dict[str, Any] | None = None) -> No
             "train_seconds": ctx.elapsed(),
             "eval_seconds": time.perf_counter() - (ctx.stopped_at or time.perf_counter()),
             "steps": ctx.losses[-1][0] if ctx.losses else 0,
+            "median_step_seconds": median_step_seconds(ctx),
             "loss_curve": loss_curve(ctx.losses),
             **(extra or {}),
         }

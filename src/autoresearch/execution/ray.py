@@ -1,0 +1,65 @@
+"""Ray executor: each seed run is a Ray task wrapping the same sandboxed runner.
+
+Ray core only (no Ray Tune). Tasks never retry (`max_retries=0`): a seed run that died must be
+recorded as such, not silently re-run. Results stream back to the driver, which alone writes
+the store. A task that uses a GPU declares `num_gpus=1`, so Ray pins it to one device
+(CUDA_VISIBLE_DEVICES), which the sandbox passes on to the candidate.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import Future
+from typing import Any
+
+from autoresearch.errors import UsageError
+from autoresearch.sandbox import Job, JobOptions
+from autoresearch.storage.records import SeedRun
+
+
+def _run(job: Job) -> SeedRun:
+    return job.run()
+
+
+def resources(job: Job) -> dict[str, float]:
+    options = getattr(job, "options", None)
+    if not isinstance(options, JobOptions):
+        return {"num_cpus": 1, "num_gpus": 0}
+    return {"num_cpus": float(options.threads or 1), "num_gpus": 1.0 if options.uses_gpu else 0}
+
+
+class RayExecutor:
+    def __init__(self, address: str | None = None, num_cpus: int | None = None,
+                 num_gpus: int | None = None) -> None:
+        try:
+            import ray
+        except ImportError:
+            raise UsageError("--executor ray needs Ray: pip install 'autoresearch[ray]'") from None
+        self._ray = ray
+        self._owns = not ray.is_initialized()
+        if self._owns:
+            kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False,
+                                      "configure_logging": False}
+            if address:
+                kwargs["address"] = address
+            else:
+                kwargs.update(num_cpus=num_cpus, num_gpus=num_gpus)
+            try:
+                ray.init(**kwargs)
+            except ConnectionError as exc:
+                raise UsageError(f"cannot reach the Ray cluster at {address!r} ({exc}); start "
+                                 "one with `ray start --head` or pass --ray-address") from None
+        self._task = ray.remote(_run)
+
+    @property
+    def workers(self) -> int:
+        """Jobs the cluster can run at once: its GPUs if it has any, else its CPUs."""
+        available = self._ray.cluster_resources()
+        return max(1, int(available.get("GPU", 0)) or int(available.get("CPU", 1)))
+
+    def submit(self, job: Job) -> Future[SeedRun]:
+        ref = self._task.options(max_retries=0, **resources(job)).remote(job)
+        return ref.future()
+
+    def shutdown(self) -> None:
+        if self._owns and self._ray.is_initialized():
+            self._ray.shutdown()

@@ -1,0 +1,26 @@
+"""Pipeline (tabular) tasks: combos of slot implementations searched by a coordinator.
+
+    from autoresearch.pipeline import Coordinator
+    Coordinator(backend, budget_per_round=10).run(n_rounds=4, llm_rounds=3)
+
+Names are imported on first use, so `autoresearch.pipeline.analysis` (read by the dashboard
+and the report) loads without the engine.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+_EXPORTS = {
+    "Backend": "backend", "Outcome": "backend", "Combo": "combo", "Coordinator": "coordinator",
+    "SlotContext": "proposer", "SlotProposal": "proposer", "SlotProposer": "proposer",
+    "Implementation": "space", "Param": "space", "SearchSpace": "space",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(f"{__name__}.{_EXPORTS[name]}"), name)

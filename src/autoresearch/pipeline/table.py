@@ -1,0 +1,154 @@
+"""A table made ready for the search: checked, split into a development part and a sealed
+holdout, written once to the cache with a hash of the data and of the evaluation protocol."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from autoresearch.errors import UsageError
+from autoresearch.metric import Direction, Metric
+from autoresearch.pipeline.datasets import Source
+
+CLASSIFICATION_METRICS = {"accuracy": Direction.MAX, "balanced_accuracy": Direction.MAX,
+                          "roc_auc": Direction.MAX, "f1_macro": Direction.MAX,
+                          "log_loss": Direction.MIN}
+REGRESSION_METRICS = {"rmse": Direction.MIN, "mae": Direction.MIN, "r2": Direction.MAX}
+MAX_CLASSES_FOR_INTEGERS = 20
+HOLDOUT_FRACTION = 0.2
+HOLDOUT_SEED = 0
+DEFAULT_FOLDS = 5
+DEV_FILE, HOLDOUT_FILE, META_FILE = "dev.pkl", "test.pkl", "meta.json"  # test* is sealed
+
+
+@dataclass(frozen=True)
+class Table:
+    """A prepared table on disk. `content_hash` covers the rows and the protocol."""
+
+    name: str
+    directory: Path
+    target: str
+    kind: str  # classification or regression
+    metric: Metric
+    seeds: tuple[int, ...]  # one CV repeat per seed
+    folds: int
+    content_hash: str
+    origin: str
+    rows: int
+    notes: tuple[str, ...] = ()
+
+    @property
+    def task_name(self) -> str:
+        return f"tabular:{self.name}"
+
+
+def prepare(source: Source, cache_dir: Path, seeds: tuple[int, ...],
+            folds: int = DEFAULT_FOLDS, metric: str | None = None) -> Table:
+    frame, notes = _clean(source)
+    kind = _kind(frame[source.target])
+    chosen = _metric(kind, metric, frame[source.target].nunique())
+    y = frame[source.target]
+    min_class = int(y.value_counts().min()) if kind == "classification" else len(y)
+    holdout_rows = max(1, round(len(frame) * HOLDOUT_FRACTION))
+    if len(frame) < 10 or (kind == "classification" and min_class < 3):
+        raise UsageError(f"{source.name}: {len(frame)} usable rows"
+                         + (f", smallest class {min_class}" if kind == "classification" else "")
+                         + " is too few to cross-validate and keep a holdout; give at least 10 "
+                           "rows and 3 per class")
+    from sklearn.model_selection import train_test_split
+
+    dev, holdout = train_test_split(
+        frame, test_size=holdout_rows, random_state=HOLDOUT_SEED,
+        stratify=y if kind == "classification" else None)
+    if kind == "classification":
+        folds = max(2, min(folds, int(dev[source.target].value_counts().min())))
+    digest = hashlib.sha256()
+    digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    digest.update(json.dumps({"columns": [str(c) for c in frame.columns], "target": source.target,
+                              "kind": kind, "metric": chosen.name, "seeds": list(seeds),
+                              "folds": folds, "holdout": [HOLDOUT_FRACTION, HOLDOUT_SEED]}
+                             ).encode())
+    content_hash = digest.hexdigest()[:16]
+    directory = cache_dir / "tabular" / f"{_safe(source.name)}-{content_hash}"
+    table = Table(name=source.name, directory=directory, target=source.target, kind=kind,
+                  metric=chosen, seeds=seeds, folds=folds, content_hash=content_hash,
+                  origin=source.origin, rows=len(frame), notes=tuple(notes))
+    if not (directory / META_FILE).exists():
+        _write(table, dev, holdout)
+    return table
+
+
+def _safe(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)[:60] or "table"
+
+
+def _clean(source: Source) -> tuple[pd.DataFrame, list[str]]:
+    frame, target, notes = source.frame.copy(), source.target, []
+    frame.columns = [str(c).strip() for c in frame.columns]
+    if target not in frame.columns:
+        names = ", ".join(list(frame.columns)[:12])
+        raise UsageError(f"target column {target!r} is not in {source.name} (columns: {names}); "
+                         "pass --target with one of them")
+    if len(frame) < 2:
+        raise UsageError(f"{source.name} has {len(frame)} data row(s); a tabular run needs a "
+                         "table with many rows")
+    missing = frame[target].isna()
+    if missing.all():
+        raise UsageError(f"target column {target!r} is empty in every row")
+    if missing.any():
+        notes.append(f"dropped {int(missing.sum())} rows with no {target}")
+        frame = frame[~missing].reset_index(drop=True)
+    empty = [c for c in frame.columns if c != target and frame[c].isna().all()]
+    if empty:
+        notes.append(f"dropped all-empty columns: {', '.join(empty[:10])}")
+        frame = frame.drop(columns=empty)
+    for column in frame.columns:
+        values = frame[column]
+        if values.dtype == object or str(values.dtype) in ("string", "str", "category"):
+            kinds = {type(v).__name__ for v in values.dropna()}
+            if len(kinds) > 1:
+                notes.append(f"column {column!r} mixes {'/'.join(sorted(kinds))}: read as text")
+            frame[column] = values.where(values.isna(), values.astype(str)).astype(object)
+    if len(frame.columns) < 2:
+        raise UsageError(f"{source.name} has no feature column besides {target!r}")
+    if frame[target].nunique() < 2:
+        raise UsageError(f"target column {target!r} has a single value "
+                         f"({frame[target].iloc[0]!r}); nothing to learn")
+    return frame, notes
+
+
+def _kind(y: pd.Series) -> str:
+    if not pd.api.types.is_numeric_dtype(y) or pd.api.types.is_bool_dtype(y):
+        return "classification"
+    values = y.to_numpy(dtype=float)
+    integral = bool(np.all(np.mod(values, 1) == 0))
+    return "classification" if integral and y.nunique() <= MAX_CLASSES_FOR_INTEGERS \
+        else "regression"
+
+
+def _metric(kind: str, name: str | None, classes: int) -> Metric:
+    table = CLASSIFICATION_METRICS if kind == "classification" else REGRESSION_METRICS
+    name = name or ("accuracy" if kind == "classification" else "rmse")
+    if name not in table:
+        raise UsageError(f"--metric {name!r} does not fit a {kind} target; use one of "
+                         f"{', '.join(table)}")
+    return Metric(name, table[name])
+
+
+def _write(table: Table, dev: pd.DataFrame, holdout: pd.DataFrame) -> None:
+    table.directory.mkdir(parents=True, exist_ok=True)
+    dev.reset_index(drop=True).to_pickle(table.directory / DEV_FILE)
+    holdout.reset_index(drop=True).to_pickle(table.directory / HOLDOUT_FILE)
+    meta = {"name": table.name, "target": table.target, "kind": table.kind,
+            "metric": table.metric.name, "direction": table.metric.direction.value,
+            "seeds": list(table.seeds), "folds": table.folds,
+            "content_hash": table.content_hash, "origin": table.origin, "rows": table.rows}
+    tmp = table.directory / f".{META_FILE}.tmp"
+    tmp.write_text(json.dumps(meta, indent=2))
+    os.replace(tmp, table.directory / META_FILE)  # last, so a half-written cache is not trusted

@@ -1,0 +1,88 @@
+"""The LLM proposer: the model writes the next candidate from the research so far."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from autoresearch.errors import CostLimitReached, ProposalError, UsageError
+from autoresearch.llm import ChatModel, ChatRequest, PriceTable
+from autoresearch.llm.parsing import ReplyError, parse_reply
+from autoresearch.llm.pricing import usage_record
+from autoresearch.metric import Metric
+from autoresearch.search.knobs import CATEGORIES
+from autoresearch.search.llm_prompt import system_prompt, user_prompt
+from autoresearch.search.offline import parse_values
+from autoresearch.search.proposer import ProposalContext
+from autoresearch.storage.analysis import summarize
+from autoresearch.storage.records import Experiment, Proposal
+
+LLM_CATEGORIES = (*CATEGORIES, "other")
+CHARS_PER_TOKEN = 2.5  # low on purpose: the cost cap must not under-estimate a prompt
+
+
+@dataclass(frozen=True)
+class LLMSettings:
+    max_tokens: int = 8192  # room for a whole script plus a little prose
+    max_cost: float | None = None  # USD for the whole study; None: no cap
+    history_lines: int = 40
+    failures_shown: int = 3
+    log_chars: int = 1500
+    knob_tuning: bool = True  # the offline search tunes knobs between LLM turns
+
+
+class LLMProposer:
+    name = "llm"
+
+    def __init__(self, chat: ChatModel, prices: PriceTable, budget_seconds: float,
+                 settings: LLMSettings | None = None) -> None:
+        self.chat, self.prices, self.budget_seconds = chat, prices, budget_seconds
+        self.settings = settings or LLMSettings()
+        self.price = prices.lookup(chat.provider, chat.model)
+        if self.settings.max_cost is not None and self.price is None:
+            raise UsageError(
+                f"no price for {chat.provider} model {chat.model!r} in the price table "
+                f"{prices.version}, so --max-cost cannot be enforced; add it to a JSON file "
+                "named by AUTORESEARCH_PRICES (see README) or drop --max-cost")
+
+    @property
+    def description(self) -> str:
+        price = "price unknown" if self.price is None else (
+            f"${self.price.input:g}/${self.price.output:g} per Mtok in/out")
+        return f"{self.chat.provider} {self.chat.model} ({price})"
+
+    def propose(self, context: ProposalContext) -> Proposal:
+        request = ChatRequest(
+            system=system_prompt(context.task, context.metric, self.budget_seconds,
+                                 LLM_CATEGORIES, self.settings.knob_tuning),
+            user=user_prompt(context, history_lines=self.settings.history_lines,
+                             failures_shown=self.settings.failures_shown,
+                             log_chars=self.settings.log_chars),
+            max_tokens=self.settings.max_tokens,
+        )
+        self._check_cost(context.history, context.metric, request)
+        completion = self.chat.complete(request)
+        usage = usage_record(completion, self.chat.provider, self.chat.model, self.prices)
+        try:
+            reply = parse_reply(completion.text, context.parent.code, categories=LLM_CATEGORIES,
+                                truncated=completion.truncated,
+                                max_tokens=self.settings.max_tokens)
+        except ReplyError as exc:
+            raise ProposalError(f"unusable reply from {self.chat.model}: {exc}", usage=usage,
+                                proposer=self.name) from None
+        return Proposal(code=reply.code, description=reply.description, category=reply.category,
+                        mode=context.mode, parent_id=context.parent.id, proposer=self.name,
+                        hypothesis=reply.hypothesis, knobs=parse_values(reply.code), usage=usage)
+
+    def _check_cost(self, history: tuple[Experiment, ...], metric: Metric,
+                    request: ChatRequest) -> None:
+        cap = self.settings.max_cost
+        if cap is None or self.price is None:
+            return
+        spent = summarize(list(history), metric).cost_usd
+        prompt_tokens = int((len(request.system) + len(request.user)) / CHARS_PER_TOKEN) + 64
+        worst = self.price.worst_case(prompt_tokens, request.max_tokens)
+        if spent + worst > cap:
+            raise CostLimitReached(
+                f"cost cap reached: spent ${spent:.4f} of --max-cost ${cap:g}, and the next call "
+                f"could cost up to ${worst:.4f}; stopped before it (raise --max-cost to go on)")
+

@@ -1,0 +1,58 @@
+"""Fixed harness of the fashion_mnist task. Candidate code imports it as ``import harness``.
+
+DO NOT EDIT from candidate code: the data, the time budget and the evaluation live here.
+
+Public API:
+    DEVICE, SEED, BUDGET_SECONDS, NUM_CLASSES, IMAGE_SHAPE (1, 28, 28), CLASSES
+    get_batch(batch_size) -> (x, y)        normalised float images and int64 labels, on DEVICE
+    train_data() -> (images, labels)       the whole training split (uint8 images), on DEVICE
+    normalize(images) -> x                 uint8 images -> the floats get_batch returns
+    random_flip(x) / random_crop(x, padding) / cutout(x, size)   augmentation of a batch
+    time_left() / training_done()          the training budget
+    log_loss(step, loss)                   loss curve; NaN/inf ends the run (diverged)
+    evaluate(model) -> float               validation error rate; call once, after training
+
+The model contract: ``model(x)`` with ``x`` float of shape (B, 1, 28, 28), as get_batch returns,
+gives logits of shape (B, 10).
+"""
+
+from __future__ import annotations
+
+import torch
+
+from autoresearch.tasks import _harness as core
+from autoresearch.tasks import _images
+from autoresearch.tasks._harness import Diverged, log_loss, time_left, training_done
+from autoresearch.tasks._images import (
+    cutout,
+    evaluate,
+    get_batch,
+    normalize,
+    random_crop,
+    random_flip,
+    train_data,
+)
+
+__all__ = [
+    "BUDGET_SECONDS", "CLASSES", "DEVICE", "IMAGE_SHAPE", "NUM_CLASSES", "SEED", "Diverged",
+    "cutout", "evaluate", "get_batch", "log_loss", "normalize", "random_crop", "random_flip",
+    "time_left", "train_data", "training_done",
+]
+
+CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker",
+           "Bag", "Ankle boot")
+NUM_CLASSES = len(CLASSES)
+IMAGE_SHAPE = (1, 28, 28)
+_SPEC = _images.ImageSpec(shape=IMAGE_SHAPE, classes=CLASSES, mean=(0.2860,), std=(0.3530,))
+
+# Set by setup() before candidate code runs.
+DEVICE: torch.device = torch.device("cpu")
+SEED: int = 0
+BUDGET_SECONDS: float = 0.0
+
+
+def setup(ctx: core.RunContext) -> None:
+    """Called by the bootstrap before candidate code runs."""
+    global DEVICE, SEED, BUDGET_SECONDS
+    DEVICE, SEED, BUDGET_SECONDS = ctx.device, ctx.seed, ctx.budget_seconds
+    _images.load(ctx, _SPEC)

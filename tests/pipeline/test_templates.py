@@ -1,0 +1,94 @@
+"""Every built-in slot template renders to valid candidate code and trains, per framework."""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+
+import pandas as pd
+import pytest
+
+from autoresearch.pipeline import datasets
+from autoresearch.pipeline.catalog import FRAMEWORKS, Renderer, space_for
+from autoresearch.pipeline.harness import Dataset, FoldCache, cross_validate
+from autoresearch.pipeline.table import prepare
+from autoresearch.sandbox.validator import validate
+from tests.pipeline.conftest import mixed_frame
+
+
+def _dataset(tmp_path, kind: str, metric: str | None = None) -> tuple[Dataset, object]:
+    frame = mixed_frame(80)
+    if kind == "regression":
+        frame = frame.assign(label=frame["x1"] * 3 + (frame["colour"] == "red"))
+    table = prepare(datasets.Source("t", frame, "label", "x"), tmp_path, (0,), folds=2,
+                    metric=metric)
+    dev = pd.read_pickle(table.directory / "dev.pkl")
+    return Dataset.from_frame(dev, table.target, table.kind, table.metric.name), table
+
+
+def _cheap(impl) -> dict:
+    """Defaults, with the fewest rounds / trees / epochs the template allows (tests are tiny)."""
+    rounds = ("epochs", "n_estimators", "iterations", "max_iter")
+    return {p.name: int(p.low) if p.name in rounds else p.default for p in impl.params}
+
+
+@pytest.mark.parametrize("kind,metric", [("classification", None),
+                                         ("classification", "roc_auc"),
+                                         ("regression", None)])
+def test_every_sklearn_implementation_trains(tmp_path, kind: str, metric: str | None) -> None:
+    data, table = _dataset(tmp_path, kind, metric)
+    space = space_for("sklearn", table.kind)
+    renderer = Renderer(space, "sklearn", table.kind, table.metric.name)
+    cache = FoldCache()
+    base = space.default_combo()
+    combos = [base.replace(i.slot, i.name, _cheap(i), i.family_name)
+              for slot in space.slots for i in space.of(slot)]
+    for combo in combos:
+        code = renderer.render(combo)
+        check = validate(code, uses_harness=False)
+        assert check.ok, (combo.describe(), check.reason)
+        namespace: dict = {}
+        exec(compile(code, "combo.py", "exec"), namespace)
+        result = cross_validate(namespace, data, [0], 2, 1, cache, renderer.cache_key(combo))
+        assert all(math.isfinite(v) for v in result["folds"]), combo.describe()
+    assert cache.hits > 0  # combos sharing load_data and features reuse their fold outputs
+
+
+@pytest.mark.parametrize("framework", [f for f in FRAMEWORKS if f != "sklearn"])
+def test_framework_templates_train(tmp_path, framework: str, monkeypatch) -> None:
+    if importlib.util.find_spec(FRAMEWORKS[framework]) is None:
+        pytest.skip(f"{framework} is not installed")
+    monkeypatch.setenv("KERAS_BACKEND", "torch")
+    for kind in ("classification", "regression"):
+        data, table = _dataset(tmp_path / kind, kind)
+        space = space_for(framework, table.kind)
+        renderer = Renderer(space, framework, table.kind, table.metric.name)
+        for impl in space.of("build_model"):
+            params = _cheap(impl)
+            combo = space.default_combo().replace("build_model", impl.name, params,
+                                                  impl.family_name)
+            code = renderer.render(combo)
+            assert validate(code, uses_harness=False).ok, code
+            namespace: dict = {}
+            exec(compile(code, "combo.py", "exec"), namespace)
+            result = cross_validate(namespace, data, [0], 2, 1, FoldCache(),
+                                    renderer.cache_key(combo))
+            assert all(math.isfinite(v) for v in result["folds"]), (framework, impl.name)
+
+
+def test_holdout_applies_load_data_to_both_parts_at_once(tmp_path) -> None:
+    """drop_sparse drops constant columns: a column constant in the holdout only must not give
+    the holdout fewer columns than the model was fitted on."""
+    from autoresearch.pipeline.harness import holdout
+
+    data, table = _dataset(tmp_path, "classification")
+    space = space_for("sklearn", table.kind)
+    renderer = Renderer(space, "sklearn", table.kind, table.metric.name)
+    combo = space.default_combo().replace("load_data", "drop_sparse", {"max_missing": 0.5})
+    namespace: dict = {}
+    exec(compile(renderer.render(combo), "combo.py", "exec"), namespace)
+    test = pd.read_pickle(table.directory / "test.pkl")
+    test["x2"] = 1.0  # constant in the holdout, varying in the development part
+    sealed = Dataset.from_frame(test, table.target, table.kind, table.metric.name,
+                                data.encoder())
+    assert 0.0 <= holdout(namespace, data, sealed, 0, 1) <= 1.0
