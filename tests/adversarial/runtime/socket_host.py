@@ -4,6 +4,6 @@ import socket
 
 import harness
 
-with socket.create_connection(("127.0.0.1", 47391), timeout=3) as conn:
+with socket.create_connection(("127.0.0.1", 28431), timeout=3) as conn:
     conn.sendall(b"exfiltrated-by-candidate")
 harness.evaluate(None, context=2)
