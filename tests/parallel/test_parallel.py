@@ -103,11 +103,17 @@ def test_ray_executor_runs_seed_jobs_and_assigns_gpus(shakespeare_data):
 
     executor = RayExecutor(num_cpus=2, num_gpus=2)
     try:
-        run = executor.submit(job(TINY, shakespeare_data)).result(timeout=300)
-        assert run.ok, run.reason
+        runs = [executor.submit(job(TINY, shakespeare_data, seed)).result(timeout=300)
+                for seed in (1, 2)]
+        assert all(r.ok for r in runs), [r.reason for r in runs]
+        # Each Ray worker process keeps a fork server between its tasks, as a local slot does.
+        assert all("fork-server" in r.sandbox for r in runs)
         gpu_job = job(TINY, shakespeare_data, device="cuda")
         assert resources(gpu_job) == {"num_cpus": 1.0, "num_gpus": 1.0}
         assert resources(job(TINY, shakespeare_data)) == {"num_cpus": 1.0, "num_gpus": 0}
+        # A job left to use all cores gets one core per task (2 CPUs, 2 tasks at once), not a
+        # thread pool the size of the machine in each task.
+        assert executor._share(job(TINY, shakespeare_data)).options.threads == 1
 
         @ray.remote(num_gpus=1, max_retries=0)
         def visible() -> str:

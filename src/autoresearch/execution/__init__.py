@@ -31,7 +31,7 @@ def make_executor(kind: str, workers: int | None, ray_address: str | None = None
     if kind == "ray":
         from autoresearch.execution.ray import RayExecutor
 
-        return RayExecutor(address=ray_address, num_cpus=workers)
+        return RayExecutor(address=ray_address, num_cpus=workers, fork_server=fork_server)
     raise UsageError(f"--executor must be local or ray, got {kind!r}")
 
 

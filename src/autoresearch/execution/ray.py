@@ -3,21 +3,38 @@
 Ray core only (no Ray Tune). Tasks never retry (`max_retries=0`): a seed run that died must be
 recorded as such, not silently re-run. Results stream back to the driver, which alone writes
 the store. A task that uses a GPU declares `num_gpus=1`, so Ray pins it to one device
-(CUDA_VISIBLE_DEVICES), which the sandbox passes on to the candidate.
+(CUDA_VISIBLE_DEVICES), which the sandbox passes on to the candidate. Each Ray worker process
+keeps a fork server between its tasks, as a local slot does.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from concurrent.futures import Future
 from typing import Any
 
 from autoresearch.errors import UsageError
+from autoresearch.execution.warm import WarmRunner
 from autoresearch.sandbox import Job, JobOptions
 from autoresearch.storage.records import SeedRun
 
+_runner: WarmRunner | None = None  # one per Ray worker process, kept between its tasks
 
-def _run(job: Job) -> SeedRun:
-    return job.run()
+
+def _run(job: Job, fork_server: bool) -> SeedRun:
+    global _runner
+    import ray
+
+    options = getattr(job, "options", None)
+    if isinstance(options, JobOptions) and options.uses_gpu and (ids := ray.get_gpu_ids()):
+        # A reused worker may hold another GPU this time: pin the run (and so the fork server's
+        # key) to what Ray assigned to this task.
+        gpus = ",".join(str(i) for i in ids)
+        job = dataclasses.replace(job, options=dataclasses.replace(  # type: ignore[type-var]
+            options, gpus=gpus, device="cuda:0"))
+    if _runner is None:
+        _runner = WarmRunner(fork_server)
+    return _runner.run(job)
 
 
 def resources(job: Job) -> dict[str, float]:
@@ -29,7 +46,7 @@ def resources(job: Job) -> dict[str, float]:
 
 class RayExecutor:
     def __init__(self, address: str | None = None, num_cpus: int | None = None,
-                 num_gpus: int | None = None) -> None:
+                 num_gpus: int | None = None, fork_server: bool = True) -> None:
         try:
             import ray
         except ImportError:
@@ -49,6 +66,7 @@ class RayExecutor:
                 raise UsageError(f"cannot reach the Ray cluster at {address!r} ({exc}); start "
                                  "one with `ray start --head` or pass --ray-address") from None
         self._task = ray.remote(_run)
+        self._fork_server = fork_server
 
     @property
     def workers(self) -> int:
@@ -56,8 +74,22 @@ class RayExecutor:
         available = self._ray.cluster_resources()
         return max(1, int(available.get("GPU", 0)) or int(available.get("CPU", 1)))
 
+    def _share(self, job: Job) -> Job:
+        """A job left to use all cores gets its share of the cluster instead: every task that
+        runs at once sizing its thread pool to the whole machine makes spinning OpenMP threads
+        fight over the cores (measured: a 1 s run took 14 s with two at once on two cores)."""
+        options = getattr(job, "options", None)
+        if not isinstance(options, JobOptions) or options.threads:
+            return job
+        available = self._ray.cluster_resources()
+        cpus, gpus = int(available.get("CPU", 1)), int(available.get("GPU", 0))
+        threads = max(1, cpus // gpus) if options.uses_gpu and gpus else 1
+        return dataclasses.replace(job, options=dataclasses.replace(  # type: ignore[type-var]
+            options, threads=threads))
+
     def submit(self, job: Job) -> Future[SeedRun]:
-        ref = self._task.options(max_retries=0, **resources(job)).remote(job)
+        job = self._share(job)
+        ref = self._task.options(max_retries=0, **resources(job)).remote(job, self._fork_server)
         return ref.future()
 
     def shutdown(self) -> None:
