@@ -21,7 +21,6 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-import autoresearch.engine.loop as loop_module
 from autoresearch.engine import ResearchLoop, RunSettings
 from autoresearch.execution import LocalExecutor
 from autoresearch.sandbox import JobOptions
@@ -60,7 +59,8 @@ def main() -> None:
     for method in ("add_experiment", "add_seed_run", "finish_experiment", "experiments",
                    "experiment", "study"):
         setattr(store, method, timed("store", getattr(store, method)))
-    loop_module.validate = timed("validation", loop_module.validate)  # type: ignore[assignment]
+    # Tasks are frozen records; the timer wraps this one instance's method only.
+    object.__setattr__(task, "validate", timed("validation", task.validate))
     proposer = OfflineProposer()
     proposer.propose = timed("proposal", proposer.propose)  # type: ignore[method-assign]
     study = store.study(task.name, task.metric, args.train_seconds, data.content_hash,
