@@ -56,7 +56,7 @@ def worker() -> None:
         for attack in attacks(group):
             MARKER.unlink(missing_ok=True)
             before = len(server.received)
-            code = attack.path.read_text()
+            code = server.code(attack)
             check = validate(code) if validated else None
             if check is not None and not check.ok:
                 outcome, log, layers = f"{check.failure.status.value}/{check.failure.value}", "", []

@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 HERE = Path(__file__).parent
-# Attack files hard-code it: they have no other way to learn it. Below the kernel's ephemeral
-# range (32768+), so no server bound to port 0 elsewhere in the suite (Ray, uvicorn) takes it.
+# Attack files hard-code this port (they have no other way to learn it); the server binds a free
+# one and the attack's code gets it substituted, since any fixed port can be taken on a CI
+# machine (Ray in the other xdist worker took two in a row).
 HOST_PORT = 28431
 _EXPECT = re.compile(r"^# expect: (?P<status>[a-z]+)(?:/(?P<failure>[a-z_]+))?", re.M)
 
@@ -44,7 +45,8 @@ class HostServer:
     def __init__(self) -> None:
         self.received = bytearray()
         self.connections = 0
-        self.sock = socket.create_server(("127.0.0.1", HOST_PORT), reuse_port=False)
+        self.sock = socket.create_server(("127.0.0.1", 0), reuse_port=False)
+        self.port = self.sock.getsockname()[1]
         self.sock.settimeout(0.2)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._serve, daemon=True)
@@ -65,6 +67,10 @@ class HostServer:
                 except OSError:
                     pass
 
+    def code(self, attack: Attack) -> str:
+        """The attack's source, aimed at this server's port."""
+        return attack.path.read_text().replace(str(HOST_PORT), str(self.port))
+
     def close(self) -> None:
         self._stop.set()
         self._thread.join(timeout=2)
@@ -73,10 +79,7 @@ class HostServer:
 
 @pytest.fixture(scope="session")
 def host_server() -> Iterator[HostServer]:
-    try:
-        server = HostServer()
-    except OSError as exc:
-        pytest.fail(f"port {HOST_PORT} is taken on this machine ({exc}); free it to run the suite")
+    server = HostServer()
     yield server
     server.close()
 

@@ -47,7 +47,9 @@ def test_attack_through_eval(attack: Attack, cli_env, tmp_path, host_server):
     ESCAPE_MARKER.unlink(missing_ok=True)
     env = {**cli_env, "ANTHROPIC_API_KEY": SECRET, "OPENAI_API_KEY": SECRET}
     received_before = len(host_server.received)
-    out = run_cli(["eval", "--task", "shakespeare", str(attack.path), "--json",
+    candidate = tmp_path / attack.path.name
+    candidate.write_text(host_server.code(attack))
+    out = run_cli(["eval", "--task", "shakespeare", str(candidate), "--json",
                    "--train-seconds", "1", "--seeds", "42", "--grace", "30",
                    "--storage", str(store)], env, timeout=300)
     assert "Traceback" not in out.stderr, out.stderr
@@ -80,7 +82,7 @@ def test_runtime_layers_hold_without_the_validator(attack: Attack, shakespeare_d
         pytest.skip("no cgroup here to bound the number of processes")
     task = get_task("shakespeare")
     received_before = len(host_server.received)
-    run = run_seed(SeedJob.of(attack.path.read_text(), 42, task.harness_module,
+    run = run_seed(SeedJob.of(host_server.code(attack), 42, task.harness_module,
                               shakespeare_data.directory,
                               JobOptions(budget_seconds=1.0, grace_seconds=20)))
     status = "ok" if run.failure is None else run.failure.status.value
