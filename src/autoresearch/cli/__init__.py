@@ -25,6 +25,22 @@ app = typer.Typer(
 commands.register(app)
 
 
+def _click_errors() -> tuple[tuple[type[Exception], ...], tuple[type[BaseException], ...]]:
+    """Usage errors and aborts of click and of the click that typer >= 0.25 vendors
+    (`typer._click`): a mistyped option must print usage and exit 2, never a traceback."""
+    errors: list[type[Exception]] = [click.ClickException]
+    try:
+        from typer._click.exceptions import ClickException
+    except ImportError:  # an older typer: click's own exceptions
+        pass
+    else:
+        errors.append(ClickException)
+    return tuple(errors), (click.exceptions.Abort, typer.Abort)
+
+
+CLICK_ERRORS, CLICK_ABORTS = _click_errors()
+
+
 def main() -> None:
     try:
         # Without standalone mode click returns an Exit's code instead of raising it.
@@ -39,10 +55,10 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except SystemExit:
         raise
-    except click.exceptions.Abort:
+    except CLICK_ABORTS:
         Console(stderr=True).print("aborted")
         sys.exit(EXIT_INTERRUPTED)
-    except click.ClickException as exc:  # bad options and the like
-        exc.show()
-        sys.exit(exc.exit_code)
+    except CLICK_ERRORS as exc:  # bad options and the like: usage and exit 2
+        exc.show()  # type: ignore[attr-defined]
+        sys.exit(exc.exit_code)  # type: ignore[attr-defined]
     sys.exit(code if isinstance(code, int) else 0)

@@ -85,9 +85,32 @@ def open_store(storage: str, *, create: bool = True) -> Store:
     return Store(storage, create=create)
 
 
-def pick_study(store: Store, task: str | None, train_seconds: float | None) -> Study:
-    """The most recent study of the one task the store (or --task) names."""
+ProjectDirOpt = Annotated[Path | None, typer.Option(
+    "--project", help="A project folder: its studies (same as --task project:PATH).")]
+
+
+def study_key(task: str | None, project: Path | None) -> tuple[str | None, str | None]:
+    """The task name, and for a project named by its path (`--project DIR`, `--task
+    project:PATH`) the source its studies were recorded with."""
+    if project is not None and task:
+        raise UsageError("pass either --task or --project, not both")
+    if project is None and task and task.startswith("project:"):
+        named = task.split(":", 1)[1]
+        if "/" in named or named in (".", "..") or named.startswith("~"):
+            project = Path(named).expanduser()
+    if project is None:
+        return task, None
+    root = project.resolve()
+    return f"project:{root.name}", f"project {root}"
+
+
+def pick_study(store: Store, task: str | None, train_seconds: float | None,
+               project: Path | None = None) -> Study:
+    """The most recent study of the one task the store (or --task / --project) names."""
+    task, source = study_key(task, project)
     studies = store.studies(task)
+    if source is not None:
+        studies = [s for s in studies if s.data_source == source]
     if train_seconds is not None:
         studies = [s for s in studies if s.budget_seconds == train_seconds]
     if not studies:

@@ -20,7 +20,8 @@ def fmt(value: float | None, digits: int = 4) -> str:
 
 def seed_line(run: SeedRun, metric: str) -> str:
     if run.ok:
-        return (f"seed {run.seed}: {metric}={run.metric:.4f}  ({run.steps} steps, "
+        steps = f"{run.steps} steps, " if run.steps else ""  # a user's script may not say
+        return (f"seed {run.seed}: {metric}={run.metric:.4f}  ({steps}"
                 f"train {run.train_seconds:.1f}s, start-up {run.startup_seconds:.1f}s)")
     return f"seed {run.seed}: {run.failure.value if run.failure else 'failed'} - {run.reason}"
 

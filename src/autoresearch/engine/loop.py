@@ -20,6 +20,7 @@ from autoresearch.errors import CostLimitReached, ProposalError
 from autoresearch.execution import Executor
 from autoresearch.sandbox import JobOptions
 from autoresearch.search.acceptance import Acceptance
+from autoresearch.search.notes import notes
 from autoresearch.search.offline import parse_values
 from autoresearch.search.proposer import ProposalContext, Proposer
 from autoresearch.search.strategy import Strategy
@@ -216,6 +217,11 @@ class ResearchLoop:
         verdict = self.acceptance.decide(runs, best, len(self.settings.seeds))
         if flight.baseline and verdict.failure is None:
             verdict = replace(verdict, status=Status.KEPT)
+        parent_id = flight.experiment.proposal.parent_id
+        parent = next((e for e in self.history() if e.id == parent_id), None)
+        found = notes(runs, parent, self.study.metric.name)
+        if found and verdict.failure is None:
+            verdict = replace(verdict, reason="; ".join([verdict.reason, *found]))
         return self._close(flight.experiment, verdict.status, verdict.failure, verdict.reason)
 
     def _evaluate(self, experiment: Experiment, baseline: bool = False) -> Experiment:

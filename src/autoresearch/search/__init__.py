@@ -29,12 +29,14 @@ class LLMOptions:
 
 def make_proposer(kind: str, seed: int = 0, *, llm: LLMOptions | None = None,
                   env: Mapping[str, str] | None = None, budget_seconds: float = 0.0,
-                  notify: Callable[[str], None] | None = None) -> Proposer:
+                  notify: Callable[[str], None] | None = None,
+                  fixed_knobs: frozenset[str] = frozenset()) -> Proposer:
     """`offline`; `llm` (the model alone); `hybrid` (the model for structure, the offline search
-    for knobs); `auto`: hybrid when a provider is named or a key is set, else offline."""
+    for knobs); `auto`: hybrid when a provider is named or a key is set, else offline.
+    `fixed_knobs`: knobs the offline search must leave alone (the script overrides them)."""
     if kind not in PROPOSERS:
         raise UsageError(f"--proposer must be one of {', '.join(PROPOSERS)}, got {kind!r}")
-    offline = OfflineProposer(seed=seed)
+    offline = OfflineProposer(seed=seed, fixed=fixed_knobs)
     if kind == "offline":
         return offline
     # Imported here: an offline run needs neither the SDKs nor the templates.
