@@ -7,6 +7,7 @@ import sys
 import click
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from autoresearch.cli import commands
 from autoresearch.cli._common import EXIT_INTERRUPTED
@@ -46,7 +47,7 @@ def main() -> None:
         # Without standalone mode click returns an Exit's code instead of raising it.
         code = app(standalone_mode=False)
     except AutoresearchError as exc:
-        Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False)
+        Console(stderr=True).print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         Console(stderr=True).print("interrupted; finished experiments are saved, `run` resumes")

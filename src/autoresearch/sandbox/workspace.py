@@ -17,7 +17,7 @@ import hashlib
 import os
 import shutil
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 IGNORED_DIRS = frozenset({".git", ".hg", ".svn", "__pycache__", ".venv", "venv", ".mypy_cache",
@@ -60,6 +60,9 @@ class Workspace:
     writable: frozenset[str] | None  # outputs a run may overwrite; None: any file (trusted)
     edit: frozenset[str]  # the candidate's files
     linked: tuple[Path, ...]  # originals the copy links to (large files)
+    # Modification times of the copies: a file written again with the same bytes (a
+    # deterministic script's checkpoint) is an output all the same.
+    stamps: dict[str, int] = field(default_factory=dict)
 
     @property
     def fixed(self) -> tuple[str, ...]:
@@ -86,11 +89,12 @@ class Workspace:
         return [name for name in self.changed() if name in fixed]
 
     def outputs(self) -> list[str]:
-        """Files the run wrote: created, or copied and overwritten (fixed ones excepted)."""
+        """Files the run wrote: created, or copied and written again (fixed ones excepted)."""
         fixed = set(self.fixed)
         created = [n for n in project_files(self.root)
                    if n not in self.copied and n not in self.edit]
-        return sorted({*created, *(n for n in self.changed() if n not in fixed)})
+        written = [n for n, stamp in self.stamps.items() if _stamp(self.root / n) != stamp]
+        return sorted({*created, *(n for n in (*self.changed(), *written) if n not in fixed)})
 
     def hand_over(self, target: Path) -> None:
         """Move this run's outputs into another copy of the project (regular files only)."""
@@ -129,7 +133,15 @@ def prepare_workspace(source: Path, target: Path, files: dict[str, str],
         path = target / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
-    return Workspace(target, copied, outputs, frozenset(files), tuple(linked))
+    stamps = {name: _stamp(target / name) for name in copied}
+    return Workspace(target, copied, outputs, frozenset(files), tuple(linked), stamps)
+
+
+def _stamp(path: Path) -> int:
+    try:
+        return path.lstat().st_mtime_ns
+    except OSError:
+        return -1
 
 
 def remove_tree(path: Path) -> None:

@@ -80,9 +80,22 @@ def _override(knob: str, line: int, tree: ast.Module, project: Path, files: dict
                     by = _from_arguments(knob, project, files, args, source)
                     if by is not None:
                         return by, True
-            elif _called(call) == "globals" and maybe is None:
-                maybe = (f"the globals() call at line {node.lineno}", False)
+        if maybe is None and _writes_globals(node):
+            maybe = (f"the write to globals() at line {node.lineno}", False)
     return maybe
+
+
+def _writes_globals(node: ast.stmt) -> bool:
+    """`globals().update(...)` or `globals()[name] = value` (reading globals() is harmless)."""
+    for sub in ast.walk(node):
+        if (isinstance(sub, ast.Call) and _called(sub) == "update"
+                and isinstance(sub.func, ast.Attribute) and isinstance(sub.func.value, ast.Call)
+                and _called(sub.func.value) == "globals"):
+            return True
+        if (isinstance(sub, ast.Subscript) and isinstance(sub.ctx, ast.Store)
+                and isinstance(sub.value, ast.Call) and _called(sub.value) == "globals"):
+            return True
+    return False
 
 
 def _assigned(node: ast.stmt) -> set[str]:
