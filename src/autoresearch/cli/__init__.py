@@ -18,7 +18,8 @@ app = typer.Typer(
     help="Autonomous ML research: propose experiments, run them sandboxed on several seeds, "
     "keep only what truly improves the task's metric, and record everything.\n\n"
     "Exit codes: 0 ok, 1 internal error, 2 bad usage, 3 storage problem, 4 data unavailable, "
-    "5 the evaluated candidate failed, 6 the LLM provider failed, 130 interrupted.",
+    "5 the evaluated candidate or the baseline failed, 6 the LLM provider failed, 130 "
+    "interrupted.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
