@@ -53,6 +53,7 @@ def test_nothing_to_propose_is_said_before_the_baseline(cli_env, tmp_path):
     out = run_cli(["run", "--project", str(project), *FLAGS, "--train-seconds", "1"], cli_env)
     assert out.returncode == 2 and "nothing can be proposed" in out.stderr, out.stderr
     assert "#0 baseline" not in out.stdout  # nothing ran
+    assert not (tmp_path / "store.db").exists()
 
 
 def test_a_failed_baseline_shows_its_log_tail_and_the_likely_fix(cli_env, tmp_path):
@@ -91,7 +92,7 @@ def test_init_then_run_alone_and_every_command_finds_the_project(cli_env, tmp_pa
                  ["report", "--task", f"project:{project}", "-o", str(tmp_path / "r.html")]):
         done = run_cli(args, env)
         assert done.returncode == 0, (args, done.stderr)
-    evaluated = run_cli(["eval", "--project", str(project), str(project / "train.py"),
+    evaluated = run_cli(["eval", "--task", f"project:{project}", str(project / "train.py"),
                          "--seeds", "42", "--json"], env)
     assert evaluated.returncode == 0 and '"status": "ok"' in evaluated.stdout, evaluated.stderr
 

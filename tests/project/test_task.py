@@ -83,6 +83,17 @@ def test_baseline_and_prompt(project):
     assert MARKER in double.prompt_section() and "- `model.py`" not in double.prompt_section()
 
 
+def test_the_prompt_carries_program_md_the_eval_command_and_overridden_knobs(project):
+    (project / "program.md").write_text("Beat the loss. Never touch prepare.py.\n")
+    (project / "train.py").write_text(TRAIN + "LEARNING_RATE = 0.01\n")
+    task = task_of(project, eval_command="python eval.py", metric_pattern="loss ([0-9.]+)")
+    text = " ".join(task.prompt_section().split())
+    assert "Beat the loss. Never touch prepare.py." in text and "program.md" in text
+    assert "`python eval.py`" in text and "what training prints does not count" in text
+    assert "`loss ([0-9.]+)`" in text
+    assert "knob LEARNING_RATE (train.py line 5) is overridden by the assignment at line" in text
+
+
 def git(repo, *args):
     return subprocess.run(["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@t",
                            *args], check=True, capture_output=True, text=True).stdout.strip()

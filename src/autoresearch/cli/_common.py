@@ -58,7 +58,9 @@ def parse_seeds(text: str) -> tuple[int, ...]:
 
 def resolve_task(name: str | None) -> Task:
     if not name:
-        raise UsageError("pass --task NAME; `autoresearch tasks` lists them")
+        raise UsageError("pass --task NAME (`autoresearch tasks` lists them), or --project DIR "
+                         "for your own training script (`autoresearch init` there once, and "
+                         "`autoresearch run` alone works)")
     return get_task(name)
 
 
@@ -79,6 +81,13 @@ def cache_dir(path: Path | None) -> Path:
 
 def prepare(task: Task, cache: Path | None, offline: bool) -> PreparedData:
     return task.prepare(cache_dir(cache), offline)
+
+
+def store_files(storage: str) -> tuple[Path, ...]:
+    """The store's files (database, WAL, shared memory), whether or not it exists yet: what no
+    run may see and no project may count as its own."""
+    path = Path(str(storage).removeprefix("sqlite:///")).resolve()
+    return tuple(Path(f"{path}{suffix}") for suffix in ("", "-wal", "-shm"))
 
 
 def open_store(storage: str, *, create: bool = True) -> Store:

@@ -66,6 +66,8 @@ def project_task(project: Path | None, options: ProjectSettings, task: str | Non
         ("--edit", options.edit), ("--eval-command", options.eval_command)) if value]
     if project is not None and task:
         raise UsageError("pass either --task or --project, not both")
+    if task and task.startswith("project:"):  # --task project:PATH, as status takes it
+        project, task = Path(task.split(":", 1)[1]).expanduser(), None
     if project is None and not task and config_path(Path.cwd()) is not None:
         project = Path.cwd()
     if project is None:

@@ -47,7 +47,7 @@ def eval_command(
     project, where its baseline learned which files are outputs).
     """
     # eval writes no store, but the user's store must stay out of the candidate's sight.
-    store_files = tuple(Path(f"{Path(storage).resolve()}{s}") for s in ("", "-wal", "-shm"))
+    store_files = c.store_files(storage)
     chosen = p.project_task(project, p.settings_of(command, metric, metric_pattern, direction,
                                                    edit, eval_command), task, store_files)
     chosen = chosen or c.resolve_task(task)

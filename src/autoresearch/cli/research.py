@@ -20,7 +20,7 @@ from autoresearch.sandbox import JobOptions
 from autoresearch.search import LLMOptions, OfflineProposer, make_proposer
 from autoresearch.search.acceptance import Acceptance
 from autoresearch.search.strategy import Strategy
-from autoresearch.storage import Experiment, Store
+from autoresearch.storage import Experiment
 from autoresearch.storage.analysis import summarize
 from autoresearch.tasks import Task
 from autoresearch.tasks._project import BranchRecorder, ProjectBranch, ProjectTask
@@ -72,7 +72,7 @@ class RunRequest:
     dataset: str | None = None
 
 
-def _loop(task: Task, request: RunRequest, store: Store, propose: bool = True) -> ResearchLoop:
+def _loop(task: Task, request: RunRequest, propose: bool = True) -> ResearchLoop:
     budget = c.budget(task, request.train_seconds)
     fixed = p.overridden_knobs(task, console) if propose else frozenset()
     chosen = make_proposer(
@@ -81,6 +81,7 @@ def _loop(task: Task, request: RunRequest, store: Store, propose: bool = True) -
                        request.max_tokens), fixed_knobs=fixed)
     if propose and isinstance(chosen, OfflineProposer):
         p.check_knobs(task, fixed)  # before the baseline: nothing to propose stops the run now
+    store = c.open_store(request.storage)
     data = c.prepare(task, request.cache_dir, request.offline)
     study = store.study(task.name, task.metric, budget, data.content_hash, data.source)
     console.print(f"[bold]{task.name}[/]: {task.metric.name} {task.metric.arrow}, budget "
@@ -100,12 +101,12 @@ def _loop(task: Task, request: RunRequest, store: Store, propose: bool = True) -
     )
 
 
-def _task_for(request: RunRequest, store: Store) -> Task:
+def _task_for(request: RunRequest) -> Task:
     project = p.project_task(
         request.project,
         p.settings_of(request.command, request.metric, request.metric_pattern,
                       request.direction, request.edit, request.eval_command),
-        request.task, ignored=store.files)
+        request.task, ignored=c.store_files(request.storage))
     if project is not None:
         return project
     if request.git_branch:
@@ -223,8 +224,7 @@ def run(
 
 def run_script(request: RunRequest) -> None:
     """The loop for script tasks: built-in tasks and project folders."""
-    store = c.open_store(request.storage)
-    loop = _loop(_task_for(request, store), request, store)
+    loop = _loop(_task_for(request), request)
     try:
         _start(loop)
         workers = request.workers or loop.executor.workers
@@ -258,8 +258,7 @@ def baseline(
                          device=device, grace=grace, proposer="offline", project=project,
                          command=command, metric=metric, metric_pattern=metric_pattern,
                          direction=direction, edit=tuple(edit or ()), eval_command=eval_command)
-    store = c.open_store(request.storage)
-    loop = _loop(_task_for(request, store), request, store, propose=False)
+    loop = _loop(_task_for(request), request, propose=False)
     try:
         result = loop.baseline()
     finally:
