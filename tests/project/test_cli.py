@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 
 from ..conftest import run_cli
@@ -106,3 +107,20 @@ def test_a_change_with_no_effect_is_flagged(cli_env, tmp_path):
     assert out.returncode == 0, out.stderr
     assert "may be overridden by the write to globals()" in text
     assert "bit-identical to #0 on every seed: the change had no effect" in text
+
+
+def test_eval_command_on_the_command_line_ignores_a_forged_line(cli_env, tmp_path):
+    from .test_trust import EVAL, FORGED, WRITES_WEIGHTS
+
+    project = make_project(tmp_path / "proj", train=WRITES_WEIGHTS)
+    (project / "eval.py").write_text(EVAL)
+    forged = tmp_path / "forged.py"
+    forged.write_text(FORGED)
+    scores = {}
+    for name, path in (("honest", project / "train.py"), ("forged", forged)):
+        out = run_cli(["eval", "--project", str(project), *FLAGS, "--eval-command",
+                       "python eval.py", str(path), "--seeds", "42", "--json",
+                       "--train-seconds", "1"], cli_env)
+        assert out.returncode == 0, out.stdout + out.stderr
+        scores[name] = json.loads(out.stdout)["mean"]
+    assert scores["forged"] == scores["honest"] > 0.01
