@@ -44,13 +44,16 @@ def _leaks(log: str, server: HostServer, received_before: int) -> list[str]:
 
 
 def worker() -> None:
-    from autoresearch.sandbox import JobOptions, SeedJob, run_seed, validate
+    from autoresearch.sandbox import JobOptions, validate
+    from autoresearch.sandbox.evaluator import Evaluator
+    from autoresearch.sandbox.runner import evaluator_key, run_seed
     from autoresearch.tasks import get_task
 
     task = get_task("shakespeare")
     data = task.prepare(Path(tempfile.gettempdir()) / "autoresearch-bench-cache", offline=True)
     os.environ["ANTHROPIC_API_KEY"] = SECRET
     server = HostServer()
+    evaluators: dict = {}  # one warm evaluator, as the executors keep one
     rows = []
     for group, validated in (("attacks", True), ("runtime", False)):
         for attack in attacks(group):
@@ -61,8 +64,10 @@ def worker() -> None:
             if check is not None and not check.ok:
                 outcome, log, layers = f"{check.failure.status.value}/{check.failure.value}", "", []
             else:
-                run = run_seed(SeedJob.of(code, 42, task.harness_module, data.directory,
-                                          JobOptions(budget_seconds=1.0, grace_seconds=30)))
+                job = task.seed_job(code, 42, data, JobOptions(budget_seconds=1.0,
+                                                               grace_seconds=30))
+                run = run_seed(job, evaluator=evaluators.setdefault(
+                    evaluator_key(job), Evaluator(evaluator_key(job))))
                 outcome = "ok" if run.failure is None else \
                     f"{run.failure.status.value}/{run.failure.value}"
                 log, layers = run.log_tail, list(run.sandbox)
@@ -71,6 +76,8 @@ def worker() -> None:
                          "outcome": outcome, "leaks": _leaks(log, server, before),
                          "layers": layers})
     server.close()
+    for evaluator in evaluators.values():
+        evaluator.close()
     print(json.dumps(rows))
 
 

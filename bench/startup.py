@@ -18,8 +18,8 @@ from rich.console import Console
 from rich.table import Table
 
 from autoresearch.execution import LocalExecutor, Slot
-from autoresearch.sandbox import JobOptions, SeedJob
-from autoresearch.tasks import get_task
+from autoresearch.sandbox import JobOptions
+from autoresearch.tasks import PreparedData, ScriptTask, get_task
 
 CANDIDATE = """\
 import torch
@@ -29,12 +29,12 @@ harness.evaluate(model, context=64)
 """
 
 
-def measure(fork_server: bool, runs: int, data_dir: Path, harness: str) -> list[float]:
+def measure(fork_server: bool, runs: int, task: ScriptTask, data: PreparedData) -> list[float]:
     executor = LocalExecutor([Slot(0, ())], fork_server=fork_server)
     startups = []
     try:
         for i in range(runs + 1):
-            job = SeedJob.of(CANDIDATE, i, harness, data_dir, JobOptions(budget_seconds=1.0))
+            job = task.seed_job(CANDIDATE, i, data, JobOptions(budget_seconds=1.0))
             run = executor.submit(job).result()
             if run.failure is not None:
                 raise SystemExit(f"run failed: {run.reason}\n{run.log_tail}")
@@ -56,7 +56,7 @@ def main() -> None:
         table.add_column(column, justify="right")
     medians = {}
     for name, fork in (("plain subprocess", False), ("fork server", True)):
-        values = sorted(measure(fork, args.runs, data.directory, task.harness_module))
+        values = sorted(measure(fork, args.runs, task, data))
         medians[name] = statistics.median(values)
         table.add_row(name, f"{medians[name]:.3f}", f"{values[int(0.9 * len(values))]:.3f}",
                       f"{values[0]:.3f}")

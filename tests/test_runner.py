@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from autoresearch.sandbox import JobOptions, Limits, SeedJob, run_seed
+from autoresearch.sandbox.limits import budget_slack, setup_allowance
 from autoresearch.storage import FailureKind
 from autoresearch.tasks import get_task
 
@@ -35,17 +36,16 @@ with torch.no_grad():
 
 def job(code: str, data, budget: float = TINY_BUDGET, **kw) -> SeedJob:
     options = JobOptions(budget_seconds=budget, grace_seconds=kw.pop("grace_seconds", 60), **kw)
-    return SeedJob(code=code, seed=42, harness=TASK.harness_module, data_dir=data.directory,
-                   options=options)
+    return TASK.seed_job(code, 42, data, options)
 
 
-def test_baseline_trains_and_reports_through_the_signed_channel(shakespeare_data):
+def test_baseline_trains_hands_over_and_is_scored_apart(shakespeare_data):
     run = run_seed(job(baseline_with(N_LAYER=1, N_EMBD=32, BATCH_SIZE=8), shakespeare_data))
     assert run.ok, run.log_tail
     assert 2.0 < run.metric < 8.5
     assert run.test_metric is not None and run.test_metric != run.metric
-    assert run.steps > 0 and run.loss_curve
-    assert TINY_BUDGET <= run.train_seconds < TINY_BUDGET + 2
+    assert run.steps > 0 and run.loss_curve and run.eval_seconds > 0
+    assert TINY_BUDGET <= run.train_seconds <= TINY_BUDGET + budget_slack(TINY_BUDGET)
     assert run.startup_seconds > 0 and run.peak_rss_mb > 50
 
 
@@ -64,6 +64,21 @@ def test_a_model_that_peeks_ahead_is_caught(shakespeare_data):
     assert run.ok and run.metric == pytest.approx(8.0, abs=1e-3)  # uniform over 256 bytes
 
 
+def test_handing_over_ends_the_run(shakespeare_data):
+    code = TINY_MODEL.replace("AHEAD", "False") + \
+        "harness.evaluate(model, context=64)\nprint('STILL RUNNING')\n"
+    run = run_seed(job(code, shakespeare_data))
+    assert run.ok and "STILL RUNNING" not in run.log_tail
+
+
+def test_a_model_that_cannot_be_exported_is_invalid_with_a_hint(shakespeare_data):
+    code = TINY_MODEL.replace("AHEAD", "False").replace(
+        "        source = ", "        if idx.sum().item() > 0:\n            idx = idx + 0\n"
+                            "        source = ") + "harness.evaluate(model, context=64)\n"
+    run = run_seed(job(code, shakespeare_data))
+    assert run.failure is FailureKind.EXPORT and "traceable" in run.reason, run.reason
+
+
 def test_nan_loss_is_divergence(shakespeare_data):
     code = "import harness\nharness.log_loss(0, float('nan'))\nharness.evaluate(None, 2)\n"
     run = run_seed(job(code, shakespeare_data))
@@ -78,22 +93,41 @@ def test_exception_is_a_crash_with_the_traceback_in_the_log(shakespeare_data):
 
 
 @pytest.mark.parametrize(("before_clock", "seconds"), [(False, 4.5), (True, 16.0)])
-def test_training_past_the_budget_is_rejected(shakespeare_data, before_clock, seconds):
-    # Either past the harness clock, or before ever starting it: the parent's clock catches it.
+def test_training_past_the_budget_is_killed_by_the_parents_clock(shakespeare_data,
+                                                                  before_clock, seconds):
+    # Past the clock, or before ever asking for data (the clock then starts after the set-up
+    # allowance): either way the parent kills the run at its deadline.
     start = "" if before_clock else "harness.time_left()\n"
     code = (f"import time\nimport harness\n{start}end = time.time() + {seconds}\n"
             "while time.time() < end:\n    pass\n") + TINY_MODEL.replace("AHEAD", "False") + \
         "harness.evaluate(model, context=8)\n"
     run = run_seed(job(code, shakespeare_data))
     assert run.failure is FailureKind.OVER_BUDGET, run.reason
+    deadline = TINY_BUDGET + budget_slack(TINY_BUDGET) + (
+        setup_allowance(TINY_BUDGET) if before_clock else 0)
+    assert run.wall_seconds < deadline + 10  # killed at the deadline, not at the end
 
 
-def test_a_loop_that_ignores_sigint_is_killed_at_the_timeout(shakespeare_data):
-    code = ("import harness\ntry:\n    while True:\n        pass\nexcept KeyboardInterrupt:\n"
-            "    while True:\n        pass\nharness.evaluate(None, 2)\n")
+def test_set_up_before_the_first_batch_is_not_training_time(shakespeare_data):
+    code = "import time\ntime.sleep(3)\n" + baseline_with(N_LAYER=1, N_EMBD=32, BATCH_SIZE=8)
+    run = run_seed(job(code, shakespeare_data))
+    assert run.ok, run.reason
+    assert run.train_seconds <= TINY_BUDGET + budget_slack(TINY_BUDGET)
+
+
+def test_batches_stop_at_the_budget(shakespeare_data):
+    code = ("import harness\nwhile True:\n    harness.get_batch(4, 8)\n"
+            "harness.evaluate(None, 2)\n")
+    run = run_seed(job(code, shakespeare_data))
+    assert run.failure is FailureKind.OVER_BUDGET and "budget is over" in run.reason
+
+
+def test_a_loop_that_ignores_sigint_is_killed_at_the_deadline(shakespeare_data):
+    code = ("import harness\nharness.time_left()\ntry:\n    while True:\n        pass\n"
+            "except KeyboardInterrupt:\n    while True:\n        pass\nharness.evaluate(None, 2)\n")
     run = run_seed(job(code, shakespeare_data, grace_seconds=3))
-    assert run.failure is FailureKind.TIMEOUT
-    assert run.wall_seconds < TINY_BUDGET + 3 + 8
+    assert run.failure is FailureKind.OVER_BUDGET
+    assert run.wall_seconds < TINY_BUDGET + budget_slack(TINY_BUDGET) + 8
 
 
 def test_memory_hog_is_oom(shakespeare_data):

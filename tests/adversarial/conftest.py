@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+import shutil
 import socket
+import tempfile
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -92,3 +94,24 @@ def daemon_alive(marker: str) -> bool:
         except OSError:
             continue
     return False
+
+
+@pytest.fixture(scope="session")
+def small_fashion_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A cache dir holding made-up Fashion-MNIST-format data, prepared by the real loader."""
+    from autoresearch.tasks.fashion_mnist import data
+
+    from ..images.conftest import fashion_files
+
+    root = tmp_path_factory.mktemp("attack-fashion")
+    data.prepare(root / "cache", offline=True,
+                 system_dir=fashion_files(root / "system", train=400, test=100))
+    return root / "cache"
+
+
+@pytest.fixture()
+def outside_cache() -> Iterator[Path]:
+    """A cache dir outside /tmp and the homes (in the current directory: the repository)."""
+    path = Path(tempfile.mkdtemp(prefix=".autoresearch-test-cache-", dir=Path.cwd()))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)

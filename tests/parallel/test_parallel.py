@@ -28,8 +28,8 @@ TINY = baseline_with(N_LAYER=1, N_EMBD=32, BATCH_SIZE=8)
 
 
 def job(code: str, data, seed: int = 42, budget: float = 1.0, **kw) -> SeedJob:
-    return SeedJob.of(code, seed, TASK.harness_module, data.directory,
-                      JobOptions(budget_seconds=budget, grace_seconds=60, **kw))
+    return TASK.seed_job(code, seed, data, JobOptions(budget_seconds=budget, grace_seconds=60,
+                                                      **kw))
 
 
 def test_slots_split_cores_and_own_one_gpu_each():

@@ -85,7 +85,7 @@ def test_failures_are_classified_with_the_log_tail(project, code, failure, reaso
     assert reason in run.reason and run.metric is None
 
 
-@pytest.mark.parametrize("mode", ["auto", "unshare"])
+@pytest.mark.parametrize("mode", ["auto", "unshare", "none"])
 def test_a_candidate_cannot_edit_the_fixed_files(project, monkeypatch, mode):
     monkeypatch.setenv("AUTORESEARCH_SANDBOX", mode)
     detect.cache_clear()  # detection is cached per process; redo it under this mode, then reset
@@ -95,8 +95,9 @@ def test_a_candidate_cannot_edit_the_fixed_files(project, monkeypatch, mode):
     finally:
         detect.cache_clear()
     assert run.metric is None
-    if "bwrap" in run.sandbox:  # mounted read-only: the write itself fails
-        assert run.failure is FailureKind.CRASH and "Read-only file system" in run.log_tail
+    if mode != "none":  # mounted read-only (bubblewrap or the unshare mask): the write fails
+        assert run.failure is FailureKind.CRASH
+        assert "Read-only file system" in run.log_tail or "Permission denied" in run.log_tail
     else:  # writable copy: the change is caught after the run
         assert run.failure is FailureKind.INTEGRITY and "prepare.py" in run.reason
 

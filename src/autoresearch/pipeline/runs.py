@@ -18,12 +18,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from autoresearch.pipeline.table import DEV_FILE, HOLDOUT_FILE, META_FILE, Table
-from autoresearch.sandbox.channel import SignedReader
 from autoresearch.sandbox.isolation import Policy
 from autoresearch.sandbox.limits import Limits
 from autoresearch.sandbox.process import ProcessResult, exit_reason, run_isolated
 from autoresearch.sandbox.runner import candidate_environment, failure_of, new_workdir
-from autoresearch.sandbox.sealed import pack_sealed
+from autoresearch.sandbox.sealed import pack_files
+from autoresearch.sandbox.signed import SignedReader
 from autoresearch.storage.records import FailureKind
 
 STARTUP_SECONDS = 60.0  # interpreter, imports and data loading, on top of the combos' limits
@@ -137,7 +137,7 @@ def _run_process(table: Table, jobs: list[Job], options: WorkerOptions
         fds = [result_write]
         sealed_fd = None
         if any(j.holdout for j in jobs):
-            sealed_fd = pack_sealed([table.directory / HOLDOUT_FILE])
+            sealed_fd = pack_files([table.directory / HOLDOUT_FILE])
             fds.append(sealed_fd)
         timeout = STARTUP_SECONDS + options.timeout * len(jobs)
         limits = replace(options.limits, cpu_seconds=int(timeout * threads + 60))

@@ -21,9 +21,9 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from autoresearch.sandbox.channel import signer
 from autoresearch.sandbox.limits import Limits
-from autoresearch.sandbox.sealed import unpack_sealed
+from autoresearch.sandbox.sealed import unpack_files
+from autoresearch.sandbox.signed import signer
 
 
 class JobTimeout(BaseException):
@@ -52,7 +52,7 @@ def main(argv: list[str]) -> int:
     send = signer(int(spec["result_fd"]), bytes.fromhex(spec["key"]))
     Limits(**spec["limits"]).apply(False)
     os.environ["KERAS_BACKEND"] = "torch"  # Keras 3 runs on torch: no TensorFlow needed
-    sealed = unpack_sealed(int(spec["sealed_fd"])) if spec.get("sealed_fd") is not None else {}
+    sealed = unpack_files(int(spec["sealed_fd"])) if spec.get("sealed_fd") is not None else {}
 
     import pandas as pd
 

@@ -1,62 +1,85 @@
-"""The result channel: HMAC-signed JSON lines on an inherited pipe.
+"""The control channel between a seed run and the parent: framed messages on a socket pair.
 
-The child signs with a key it read from its spec (then deleted); the parent accepts only lines
-whose signature verifies, so printing, or writing garbage into the pipe, forges nothing.
+Nothing that crosses it from the run is trusted: the run can forge any message. It carries
+what only matters to the run itself (its loss curve, its step count, its own failure) and the
+two events the parent times by its own clock: the request for the training data (the training
+clock starts) and the hand-over of the trained model (it stops). The metric never crosses it:
+the evaluator computes it from the handed-over model.
+
+A frame is a 4-byte length, a JSON header, and ``header["payload"]`` bytes after it.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
-import os
-import threading
-import time
-from collections.abc import Callable
+import socket
+import struct
 from typing import Any
 
-
-def signer(fd: int, key: bytes) -> Callable[[dict[str, Any]], None]:
-    stream = os.fdopen(fd, "wb", buffering=0)
-
-    def send(message: dict[str, Any]) -> None:
-        body = json.dumps(message).encode()
-        tag = hmac.new(key, body, hashlib.sha256).hexdigest().encode()
-        stream.write(b"\n" + tag + b" " + body + b"\n")
-
-    return send
+_LENGTH = struct.Struct("!I")
+MAX_HEADER_BYTES = 1 << 20
+MAX_PAYLOAD_BYTES = 4 << 30
 
 
-class SignedReader(threading.Thread):
-    """Drains the result pipe; keeps only lines that carry a valid signature."""
+class ChannelClosed(Exception):
+    """The other side went away, or sent something that is not a frame."""
 
-    def __init__(self, fd: int, key: bytes, cap: int = 4 * 1024 * 1024) -> None:
-        super().__init__(daemon=True)
-        self.fd, self.key, self.cap = fd, key, cap
-        self.messages: list[dict[str, Any]] = []
 
-    def run(self) -> None:
-        buffer = b""
-        with os.fdopen(self.fd, "rb", buffering=0) as stream:
-            while chunk := stream.read(65536):
-                buffer = (buffer + chunk)[-self.cap :]
-                *lines, buffer = buffer.split(b"\n")
-                for line in lines:
-                    self._accept(line)
-        self._accept(buffer)
+def pair() -> tuple[socket.socket, socket.socket]:
+    return socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
 
-    def _accept(self, line: bytes) -> None:
-        tag, _, body = line.partition(b" ")
-        expected = hmac.new(self.key, body, hashlib.sha256).hexdigest().encode()
-        if body and hmac.compare_digest(tag, expected):
-            try:
-                message = json.loads(body)
-            except ValueError:
-                return
-            # When it arrived, by our clock: the candidate cannot fake that.
-            message["received_at"] = time.monotonic()
-            self.messages.append(message)
 
-    def last(self, *kinds: str) -> dict[str, Any] | None:
-        found = [m for m in self.messages if m.get("kind") in kinds]
-        return found[-1] if found else None
+def send(sock: socket.socket, header: dict[str, Any], payload: bytes = b"") -> None:
+    body = json.dumps({**header, "payload": len(payload)}).encode()
+    sock.sendall(_LENGTH.pack(len(body)) + body)
+    if payload:
+        sock.sendall(payload)
+
+
+def _exactly(sock: socket.socket, size: int) -> bytes:
+    chunks, left = [], size
+    while left:
+        chunk = sock.recv(min(left, 1 << 20))
+        if not chunk:
+            raise ChannelClosed("the channel closed mid-frame")
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+def receive(sock: socket.socket) -> tuple[dict[str, Any], bytes]:
+    """The next frame; raises ChannelClosed at the end or on anything malformed."""
+    try:
+        first = sock.recv(_LENGTH.size, socket.MSG_WAITALL)
+    except OSError as exc:
+        raise ChannelClosed(str(exc)) from exc
+    if len(first) < _LENGTH.size:
+        raise ChannelClosed("the channel closed")
+    (size,) = _LENGTH.unpack(first)
+    if size > MAX_HEADER_BYTES:
+        raise ChannelClosed(f"a frame header of {size} bytes")
+    try:
+        header = json.loads(_exactly(sock, size))
+        length = int(header.get("payload", 0))
+    except (ValueError, AttributeError, TypeError) as exc:
+        raise ChannelClosed(f"a malformed frame: {exc}") from exc
+    if not isinstance(header, dict) or not 0 <= length <= MAX_PAYLOAD_BYTES:
+        raise ChannelClosed("a malformed frame")
+    return header, _exactly(sock, length) if length else b""
+
+
+def send_fd(sock: socket.socket, header: dict[str, Any], fd: int) -> None:
+    """A small header with a file descriptor attached (parent -> run)."""
+    body = json.dumps(header).encode()
+    socket.send_fds(sock, [_LENGTH.pack(len(body)) + body], [fd])
+
+
+def receive_fd(sock: socket.socket) -> tuple[dict[str, Any], int]:
+    data, fds, _, _ = socket.recv_fds(sock, MAX_HEADER_BYTES, 1)
+    if len(data) < _LENGTH.size or not fds:
+        raise ChannelClosed("expected a descriptor from the parent")
+    (size,) = _LENGTH.unpack(data[: _LENGTH.size])
+    body = data[_LENGTH.size :]
+    if len(body) < size:
+        body += _exactly(sock, size - len(body))
+    return json.loads(body), fds[0]

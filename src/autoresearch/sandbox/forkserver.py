@@ -27,7 +27,7 @@ from typing import Any
 from autoresearch.sandbox.environment import candidate_environment
 from autoresearch.sandbox.isolation import Policy, detect, wrap
 from autoresearch.sandbox.limits import Limits
-from autoresearch.sandbox.process import ESCALATION, OutputDrain, ProcessResult
+from autoresearch.sandbox.process import ESCALATION, POLL_SECONDS, OutputDrain, ProcessResult, Watch
 
 START_TIMEOUT = 120.0
 DIED = 70  # exit code recorded for a run whose fork server died under it
@@ -130,10 +130,9 @@ class ForkServer:
             return (self.directory / "fork-server.log").read_text(errors="replace")[-2000:]
         return ""
 
-    def run(self, spec_path: Path, workdir: Path, env: dict[str, str], fds: tuple[int, int],
-            timeout: float, limits: Limits) -> ProcessResult:
-        """Fork one run; the caller's result and sealed descriptors are handed over (and
-        closed here)."""
+    def run(self, spec_path: Path, workdir: Path, env: dict[str, str], fds: tuple[int, ...],
+            timeout: float, limits: Limits, watch: Watch | None = None) -> ProcessResult:
+        """Fork one run; the caller's descriptors are handed over (and closed here)."""
         read_end, write_end = os.pipe()
         started = time.monotonic()
         oom_before = self._cgroup.oom_kills() if self._cgroup else 0
@@ -153,8 +152,16 @@ class ForkServer:
         drain = OutputDrain(read_end, limits.output_bytes, limits.max_output_bytes,
                              lambda: self._signal(pid, signal.SIGKILL))
         drain.start()
-        exit_message = self._wait("exit", pid, timeout)
-        timed_out = exit_message is None and self.alive
+        exit_message, stopped, timed_out = None, "", False
+        while exit_message is None and self.alive:
+            exit_message = self._wait("exit", pid, POLL_SECONDS)
+            if exit_message is None and watch is not None and not stopped:
+                stopped = watch()
+                if stopped:
+                    self._signal(pid, signal.SIGKILL)
+            if exit_message is None and time.monotonic() - started > timeout:
+                timed_out = True
+                break
         if timed_out:
             for sig, wait in ESCALATION:
                 self._signal(pid, sig)
@@ -171,7 +178,7 @@ class ForkServer:
             returncode=code, timed_out=timed_out, wall_seconds=time.monotonic() - started,
             peak_rss_mb=(exit_message or {}).get("maxrss_kb", 0) / 1024,
             log_tail=drain.text(), output_exceeded=drain.exceeded, oom_killed=oom,
-            oom_tracked=self._cgroup is not None, layers=self.layers)
+            oom_tracked=self._cgroup is not None, layers=self.layers, stopped=stopped)
 
     def _signal(self, pid: int, sig: int) -> None:
         with contextlib.suppress(OSError):

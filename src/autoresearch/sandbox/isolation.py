@@ -3,7 +3,9 @@
 Layers, strongest first, each detected once and recorded on every seed run:
 - ``bwrap``: bubblewrap namespaces: no network, own PID space (nothing outlives the run),
   read-only root, private /tmp and home, only the run's work dir writable, the store hidden.
-- ``unshare-net-pid``: without bubblewrap, network and PID namespaces (util-linux unshare).
+- ``unshare-net-pid``: without bubblewrap, network, PID and mount namespaces (util-linux
+  unshare), in which _mask.py rebuilds bubblewrap's view of the file system (read-only, private
+  /tmp and homes, minimal /dev, the store and data hidden) and drops every capability.
 - ``cgroup``: memory and process-count limits (as root), so a fork bomb or a memory hog ends
   that run only; the whole group is killed when the run ends.
 - ``rlimits`` and ``env-allowlist`` are always on (see limits.py and runner.py).
@@ -12,6 +14,7 @@ Layers, strongest first, each detected once and recorded on every seed run:
 from __future__ import annotations
 
 import functools
+import json
 import os
 import shutil
 import subprocess
@@ -105,7 +108,12 @@ def wrap(argv: list[str], policy: Policy, isolation: Isolation) -> list[str]:
         return [isolation.bwrap, *_bwrap_args(policy), "--", *argv]
     if isolation.unshare:
         args = [a for a in UNSHARE_ARGS if a != "--net" or not policy.network]
-        return [isolation.unshare, *args, "--", *argv]
+        view = {"writable": [str(p) for p in (policy.workdir, *policy.extra_writable)],
+                "readable": [str(p) for p in (*_python_paths(), *policy.readable)],
+                "hidden": [str(p) for p in policy.hidden], "gpu": policy.gpu}
+        mask = str(Path(__file__).with_name("_mask.py"))
+        return [isolation.unshare, *args, "--", sys.executable, "-I", "-S", mask,
+                json.dumps(view), "--", *argv]
     return argv
 
 

@@ -11,6 +11,19 @@ from dataclasses import dataclass
 
 GIB = 1024**3
 MIB = 1024**2
+OOM_MARKERS = ("out of memory", "can't allocate memory", "defaultcpuallocator", "cannot allocate")
+
+
+def budget_slack(budget_seconds: float) -> float:
+    """How far past its budget a run may hand over its model: the last step, and the export
+    (a tenth of a second warm, but a step and the export both slow down on a busy machine)."""
+    return max(3.0, 0.1 * budget_seconds)
+
+
+def setup_allowance(budget_seconds: float) -> float:
+    """How long a run may take before it asks for the training data (building the model);
+    the training clock starts then at the latest."""
+    return max(10.0, 0.25 * budget_seconds)
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,7 @@ class ProcessResult:
     oom_killed: bool = False
     oom_tracked: bool = False  # a cgroup counted OOM kills, so oom_killed is exact
     layers: tuple[str, ...] = ()
+    stopped: str = ""  # why the parent ended the run early (its watch said so), if it did
 
 
 class OutputDrain(threading.Thread):
@@ -86,8 +87,12 @@ def _kill_group(pgid: int) -> None:
         os.killpg(pgid, signal.SIGKILL)
 
 
+Watch = Callable[[], str]  # polled while a run goes on: a reason to end it now, or ""
+
+
 def run_isolated(argv: list[str], *, policy: Policy, env: dict[str, str], timeout: float,
-                 limits: Limits, pass_fds: tuple[int, ...] = ()) -> ProcessResult:
+                 limits: Limits, pass_fds: tuple[int, ...] = (),
+                 watch: Watch | None = None) -> ProcessResult:
     isolation = detect()
     cgroup = None
     if isolation.cgroups is not None:
@@ -117,6 +122,7 @@ def run_isolated(argv: list[str], *, policy: Policy, env: dict[str, str], timeou
                          lambda: _kill_group(proc.pid))
     drain.start()
     timed_out = False
+    stopped = ""
     peak_kb = 0
     while True:
         pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
@@ -124,6 +130,10 @@ def run_isolated(argv: list[str], *, policy: Policy, env: dict[str, str], timeou
             proc.returncode = os.waitstatus_to_exitcode(status)
             peak_kb = usage.ru_maxrss
             break
+        if watch is not None and not stopped:
+            stopped = watch()
+            if stopped:
+                _kill_group(proc.pid)
         if not timed_out and time.monotonic() - started > timeout:
             timed_out = True
             _signal_group(proc.pid, proc, ESCALATION)
@@ -149,6 +159,7 @@ def run_isolated(argv: list[str], *, policy: Policy, env: dict[str, str], timeou
         oom_killed=oom,
         oom_tracked=cgroup is not None,
         layers=isolation.layers,
+        stopped=stopped,
     )
 
 

@@ -1,33 +1,39 @@
-"""Run one seed of one candidate through the task's harness, and classify the outcome."""
+"""One seed of one candidate: train in a sandboxed run, hand the model over, score it apart.
+
+Three trust domains meet here. The run (candidate code, sandboxed) trains and hands over its
+model as an exported graph; it never holds the sealed splits, a key or a way to report a
+metric. The parent (this module) owns the clock: the training data is handed out only on
+request, which starts the clock (at the latest after a set-up allowance), and the model must
+arrive by the budget plus a small slack, or the run is killed as over budget. The evaluator
+(evaluator/) alone holds the sealed splits and scores the model.
+"""
 
 from __future__ import annotations
 
 import json
 import os
-import secrets
 import shutil
 import signal
+import socket
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
-from autoresearch.sandbox.channel import SignedReader
+from autoresearch.sandbox.channel import ChannelClosed, pair, receive, send_fd
 from autoresearch.sandbox.environment import candidate_environment
+from autoresearch.sandbox.evaluator.client import Evaluation, Evaluator, EvaluatorKey
 from autoresearch.sandbox.forkserver import ForkServer, ServerKey
 from autoresearch.sandbox.isolation import Policy
-from autoresearch.sandbox.limits import Limits
+from autoresearch.sandbox.limits import Limits, budget_slack, setup_allowance
 from autoresearch.sandbox.process import ProcessResult, exit_reason, run_isolated
-from autoresearch.sandbox.sealed import pack_sealed, split_data_files
+from autoresearch.sandbox.sealed import pack_files, split_data_files
 from autoresearch.storage.records import FailureKind, SeedRun
 
-GRACE_SECONDS = 120.0  # start-up + evaluation on top of the training budget
-# Training may overrun the budget by one slow step; beyond this it is cheating the budget.
-BUDGET_SLACK_SECONDS, BUDGET_SLACK_FRACTION = 2.0, 0.1
-# The parent's own clock also sees model set-up and process teardown, slower on a busy machine.
-SETUP_SLACK_SECONDS, SETUP_SLACK_FRACTION = 10.0, 0.5
+GRACE_SECONDS = 120.0  # start-up, and the evaluation, on top of the training budget
 
 
 @dataclass(frozen=True)
@@ -54,17 +60,6 @@ class JobOptions:
         return self.device.startswith("cuda") or bool(
             self.gpus or os.environ.get("CUDA_VISIBLE_DEVICES"))
 
-    def budget_overrun(self, train_seconds: float, outside_seconds: float = 0.0,
-                       step_seconds: float = 0.0) -> bool:
-        """`train_seconds` by the harness' clock; `outside_seconds` by the parent's clock, from
-        launch to result minus start-up and evaluation (a bound the candidate cannot fake);
-        `step_seconds` the median step, since the last step may end past the budget."""
-        budget = self.budget_seconds
-        allowed = budget + max(BUDGET_SLACK_SECONDS, BUDGET_SLACK_FRACTION * budget,
-                               2 * step_seconds)
-        setup = max(SETUP_SLACK_SECONDS, SETUP_SLACK_FRACTION * budget)
-        return train_seconds > allowed or outside_seconds > allowed + setup
-
 
 class Job(Protocol):
     """One seed run of one candidate; plain data, so it can cross to another process or host."""
@@ -82,19 +77,21 @@ def new_workdir(seed: int, parent: Path | None = None) -> Path:
 
 @dataclass(frozen=True)
 class SeedJob:
-    """A harness run: the bootstrap loads the task's harness, then runs the candidate file."""
+    """A harness run: the bootstrap loads the task's harness, then runs the candidate file;
+    the task's scoring module scores the handed-over model in the evaluator."""
 
     code: str
     seed: int
     harness: str
+    scoring: str
     data_dir: Path
     options: JobOptions
     keep_workdir: bool = False
 
-    @classmethod
-    def of(cls, code: str, seed: int, harness: str, data_dir: Path,
-           options: JobOptions) -> SeedJob:
-        return cls(code=code, seed=seed, harness=harness, data_dir=data_dir, options=options)
+    @property
+    def hidden(self) -> tuple[Path, ...]:
+        """No data file is visible to a run: the training split arrives in memory."""
+        return (*self.options.hidden, self.data_dir)
 
     def run(self) -> SeedRun:
         return run_seed(self)
@@ -102,106 +99,165 @@ class SeedJob:
 
 def server_key(job: SeedJob) -> ServerKey:
     """What a fork server serving this job must have been started with."""
-    open_files, _ = split_data_files(job.data_dir)
     options = job.options
-    return ServerKey(harness=job.harness, readable=tuple(open_files), hidden=options.hidden,
+    return ServerKey(harness=job.harness, readable=(), hidden=job.hidden,
                      network=options.network, gpu=options.uses_gpu, threads=options.cores,
                      gpus=options.gpus, limits=options.limits)
 
 
-def run_seed(job: SeedJob, server: ForkServer | None = None) -> SeedRun:
-    """Run one seed, forked by `server` when given, else in a fresh interpreter; never raises
-    for anything the candidate does."""
+def evaluator_key(job: SeedJob) -> EvaluatorKey:
     options = job.options
-    threads = options.cores
+    return EvaluatorKey(scoring=job.scoring, sealed=tuple(split_data_files(job.data_dir)[1]),
+                        device=options.device, threads=options.cores, gpu=options.uses_gpu,
+                        gpus=options.gpus, hidden=job.hidden, limits=options.limits)
+
+
+class _Conversation(threading.Thread):
+    """The parent's side of a run's channel, and the parent's clock of that run."""
+
+    def __init__(self, sock: socket.socket, data_fd: int, budget: float) -> None:
+        super().__init__(daemon=True)
+        self.sock, self.data_fd, self.budget = sock, data_fd, budget
+        self.launched = time.monotonic()
+        self.started_at: float | None = None  # the training clock
+        self.handed_over: float | None = None
+        self.startup_seconds = 0.0
+        self.model: dict[str, Any] | None = None
+        self.payload = b""
+        self.failure: dict[str, Any] | None = None
+
+    @property
+    def clock_start(self) -> float:
+        return self.started_at or self.launched + setup_allowance(self.budget)
+
+    @property
+    def deadline(self) -> float:
+        return self.clock_start + self.budget + budget_slack(self.budget)
+
+    def watch(self) -> str:
+        if self.handed_over is not None:
+            return "handed over"
+        return "over budget" if time.monotonic() > self.deadline else ""
+
+    def run(self) -> None:
+        while True:
+            try:
+                header, payload = receive(self.sock)
+            except ChannelClosed:
+                return
+            now = time.monotonic()
+            kind = header.get("kind")
+            if kind == "started":
+                self.startup_seconds = now - self.launched
+            elif kind == "start" and self.started_at is None:
+                self.started_at = min(now, self.clock_start)
+                try:
+                    send_fd(self.sock, {"elapsed": now - self.started_at}, self.data_fd)
+                except OSError:
+                    return
+            elif kind == "model" and self.handed_over is None:
+                self.handed_over, self.model, self.payload = now, header, payload
+                return
+            elif kind == "failure":
+                self.failure = header
+
+
+def run_seed(job: SeedJob, server: ForkServer | None = None,
+             evaluator: Evaluator | None = None) -> SeedRun:
+    """Run one seed, forked by `server` when given, else in a fresh interpreter, then score its
+    model with `evaluator` (a temporary one when not given); never raises for anything the
+    candidate does."""
+    options = job.options
     workdir = new_workdir(job.seed, server.directory if server else None)
     candidate = workdir / "train.py"
     candidate.write_text(job.code)
-    key = secrets.token_bytes(32)
-    result_read, result_write = os.pipe()
-    open_files, sealed = split_data_files(job.data_dir)
-    sealed_fd = pack_sealed(sealed)
+    ours, theirs = pair()
+    child_fd = theirs.detach()  # handed to the run; whoever starts it closes our copy
     budget = options.budget_seconds
-    limits = replace(options.limits,
-                     cpu_seconds=int((budget + options.grace_seconds) * threads + 60))
-    spec = {
-        "candidate": str(candidate),
-        "seed": job.seed,
-        "harness": job.harness,
-        "data_dir": str(job.data_dir),
-        "budget_seconds": budget,
-        "device": options.device,
-        "threads": threads,
-        "limits": limits.__dict__,
-        "result_fd": result_write,
-        "sealed_fd": sealed_fd,
-        "key": key.hex(),
-        "launched_at": time.time(),
-    }
+    limits = replace(options.limits, cpu_seconds=int(
+        (setup_allowance(budget) + budget + options.grace_seconds) * options.cores + 60))
+    spec = {"candidate": str(candidate), "seed": job.seed, "harness": job.harness,
+            "budget_seconds": budget, "device": options.device, "threads": options.cores,
+            "limits": limits.__dict__, "channel_fd": child_fd}
     spec_path = workdir / "spec.json"
     spec_path.write_text(json.dumps(spec))
     spec_path.chmod(0o600)
-    reader = SignedReader(result_read, key)
-    reader.start()
-    timeout = budget + options.grace_seconds
-    policy = Policy(workdir=workdir, readable=tuple(open_files), hidden=options.hidden,
-                    network=options.network, gpu=options.uses_gpu)
-    env = candidate_environment(job.seed, workdir, threads, options.gpus)
+    data_fd = pack_files(split_data_files(job.data_dir)[0])
+    conversation = _Conversation(ours, data_fd, budget)
+    conversation.start()
+    timeout = setup_allowance(budget) + budget + budget_slack(budget) + options.grace_seconds
+    env = candidate_environment(job.seed, workdir, options.cores, options.gpus)
     if server is not None:
-        result = server.run(spec_path, workdir, env, (result_write, sealed_fd), timeout, limits)
+        result = server.run(spec_path, workdir, env, (child_fd,), timeout,
+                            limits, conversation.watch)
     else:
+        policy = Policy(workdir=workdir, hidden=job.hidden, network=options.network,
+                        gpu=options.uses_gpu)
         result = run_isolated(
             [sys.executable, "-m", "autoresearch.sandbox.bootstrap", str(spec_path)],
             policy=policy, env=env, timeout=timeout, limits=limits,
-            pass_fds=(result_write, sealed_fd))
-    reader.join(timeout=5)
+            pass_fds=(child_fd,), watch=conversation.watch)
+    conversation.join(timeout=5)
+    ours.close()
+    os.close(data_fd)
     if not job.keep_workdir:
         shutil.rmtree(workdir, ignore_errors=True)
-    return _outcome(job, reader, result, timeout)
+    run = _trained(job, conversation, result)
+    if run.failure is not None or conversation.model is None:
+        return run
+    owned = evaluator is None
+    evaluator = evaluator or Evaluator(evaluator_key(job))
+    try:
+        evaluation = evaluator.evaluate(conversation.payload,
+                                        dict(conversation.model.get("declared") or {}),
+                                        options.grace_seconds)
+    finally:
+        if owned:
+            evaluator.close()
+    return _scored(run, evaluation)
 
 
-def _outcome(job: SeedJob, reader: SignedReader, result: ProcessResult,
-             timeout: float) -> SeedRun:
-    started = reader.last("started") or {}
-    startup = float(started.get("startup_seconds", 0.0))
+def _trained(job: SeedJob, talk: _Conversation, result: ProcessResult) -> SeedRun:
+    """The training half of a seed run: a failure, or the hand-over's times and curve."""
+    said = talk.model or talk.failure or {}
+    curve = tuple((int(s), float(v)) for s, v in said.get("loss_curve", ()))[:1000]
     base = SeedRun(seed=job.seed, failure=None, wall_seconds=result.wall_seconds,
                    peak_rss_mb=result.peak_rss_mb, log_tail=result.log_tail,
-                   startup_seconds=startup, sandbox=result.layers)
-    final = reader.last("result", "failure")
-    # A verdict that arrived before the deadline stands even if teardown then ran over.
-    if result.timed_out and final is None:
+                   startup_seconds=talk.startup_seconds, sandbox=result.layers, loss_curve=curve)
+    budget = job.options.budget_seconds
+    if talk.model is not None and talk.handed_over is not None \
+            and talk.handed_over <= talk.deadline:
+        steps = said.get("steps")
+        return replace(base, train_seconds=talk.handed_over - talk.clock_start,
+                       steps=steps if isinstance(steps, int) and steps >= 0 else 0)
+    if result.stopped == "over budget" or talk.model is not None:
+        allowed = budget + budget_slack(budget)
+        return replace(base, failure=FailureKind.OVER_BUDGET,
+                       reason=f"no model handed over within {allowed:.1f}s of training "
+                              f"(budget {budget:g}s + slack); killed")
+    if result.timed_out:
         return replace(base, failure=FailureKind.TIMEOUT,
-                       reason=f"no result within {timeout:.0f}s (budget + grace); killed")
-    if result.output_exceeded or final is None:
+                       reason="no result within the time limit; killed")
+    if result.output_exceeded or talk.failure is None:
         return replace(base, failure=failure_of(result), reason=exit_reason(result))
-    curve = tuple((int(s), float(v)) for s, v in final.get("loss_curve", ()))
-    if final["kind"] == "failure":
-        return replace(base, failure=FailureKind(final["failure"]), reason=final["reason"],
-                       loss_curve=curve)
-    train = float(final["train_seconds"])
-    evaluation = float(final.get("eval_seconds", 0.0))
-    # From "candidate code starts" to "result", by the parent's clock, which the candidate
-    # cannot touch; start-up and teardown of the interpreter are outside that span.
-    began = started.get("received_at", final["received_at"])
-    outside = final["received_at"] - began - evaluation
-    step = float(final.get("median_step_seconds", 0.0))
-    if job.options.budget_overrun(train, outside, step):
-        return replace(base, failure=FailureKind.OVER_BUDGET, loss_curve=curve,
-                       reason=f"trained {max(train, outside):.1f}s against a "
-                              f"{job.options.budget_seconds:g}s budget")
-    metrics = final["metrics"]
-    return replace(
-        base,
-        metric=float(metrics["val"]),
-        test_metric=float(metrics["test"]) if "test" in metrics else None,
-        train_seconds=train,
-        eval_seconds=evaluation,
-        steps=int(final.get("steps", 0)),
-        loss_curve=curve,
-        extra={k: v for k, v in final.items()
-               if k not in {"kind", "metrics", "loss_curve", "train_seconds", "eval_seconds",
-                            "steps", "received_at", "median_step_seconds"}},
-    )
+    try:
+        kind = FailureKind(talk.failure.get("failure"))
+    except ValueError:
+        kind = FailureKind.CRASH
+    return replace(base, failure=kind, reason=str(talk.failure.get("reason", ""))[:2000])
+
+
+def _scored(run: SeedRun, evaluation: Evaluation) -> SeedRun:
+    if evaluation.metrics is None:
+        return replace(run, failure=evaluation.failure or FailureKind.CRASH,
+                       reason=evaluation.reason)
+    metrics = evaluation.metrics
+    if not all(v == v and abs(v) != float("inf") for v in metrics.values()):
+        return replace(run, failure=FailureKind.DIVERGENCE,
+                       reason=f"metric is not finite: {metrics}")
+    return replace(run, metric=metrics["val"], test_metric=metrics.get("test"),
+                   eval_seconds=evaluation.eval_seconds,
+                   extra={"params": evaluation.params})
 
 
 def failure_of(result: ProcessResult) -> FailureKind:

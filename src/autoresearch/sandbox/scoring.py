@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from autoresearch.sandbox.bootstrap import OOM_MARKERS
+from autoresearch.sandbox.limits import OOM_MARKERS, budget_slack
 from autoresearch.sandbox.process import ProcessResult, exit_reason
 from autoresearch.sandbox.runner import failure_of
 from autoresearch.sandbox.summary import read_pattern, read_summary, sealed_key
@@ -61,7 +61,8 @@ def score(job: CommandJob, runs: Runs) -> SeedRun:
     if not math.isfinite(metric):
         return replace(base, failure=FailureKind.DIVERGENCE, reason=f"{job.metric} is {metric}")
     train = next((values[k] for k in TRAIN_SECONDS_KEYS if k in values), None)
-    if train is not None and job.options.budget_overrun(train):
+    budget = job.options.budget_seconds
+    if train is not None and train > budget + budget_slack(budget):
         return replace(base, failure=FailureKind.OVER_BUDGET,
                        reason=f"trained {train:.1f}s against a "
                               f"{job.options.budget_seconds:g}s budget")

@@ -1,7 +1,8 @@
 """Static checks on candidate code before it runs (AST, no execution).
 
-This is a first line of defence and a source of clear reasons; the sandbox and the harness'
-run-time integrity checks are the ones that hold when a pattern slips through.
+A cheap early filter and a source of clear reasons, not a boundary: string tricks get past
+any such check. What holds when a pattern slips through is the sandbox, and the evaluator
+computing the metric in a process that runs no candidate code.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ FORBIDDEN_CALLS = frozenset({"eval", "exec", "compile", "__import__", "globals",
 DYNAMIC_ATTR_CALLS = frozenset({"getattr", "setattr", "hasattr"})
 FORBIDDEN_ATTRS = {
     "os": {"system", "popen", "execv", "execve", "execl", "execle", "execlp", "execlpe", "execvp",
-           "execvpe", "spawnl", "spawnle", "spawnlp", "spawnv", "spawnve", "spawnvp", "fork",
+           "execvpe", "spawnl", "spawnle", "spawnlp", "spawnlpe", "spawnv", "spawnve", "spawnvp",
+           "spawnvpe", "fork",
            "forkpty", "kill", "killpg", "_exit", "environ", "environb", "getenv", "putenv",
            "unsetenv", "setsid", "setpgid", "setpgrp", "chdir", "chroot", "fchdir", "symlink",
            "link", "open", "fdopen", "dup", "dup2", "pipe", "write", "read", "posix_spawn",
@@ -35,7 +37,22 @@ FORBIDDEN_ATTRS = {
     "sys": {"modules", "_getframe", "settrace", "setprofile", "meta_path", "path_hooks",
             "addaudithook", "setrecursionlimit", "_current_frames", "monitoring"},
 }
-FORBIDDEN_ANY_ATTRS = frozenset({"home", "expanduser", "CodeType", "FunctionType"})
+# Names distinctive enough to refuse on any object, so aliases (`o = os; o.system(...)`) and
+# re-exports (`torch.os.system`) do not get past the module-specific rules above.
+FORBIDDEN_ANY_ATTRS = frozenset({
+    "home", "expanduser", "CodeType", "FunctionType", "system", "popen", "execv", "execve",
+    "execl", "execle", "execlp", "execlpe", "execvp", "execvpe", "spawnl", "spawnle", "spawnlp",
+    "spawnlpe", "spawnv", "spawnve", "spawnvp", "spawnvpe", "fork", "forkpty", "killpg",
+    "posix_spawn", "posix_spawnp", "setsid", "setpgid", "setpgrp", "chroot", "fchdir",
+    "register_at_fork", "_exit", "putenv", "unsetenv", "getenv", "environ", "environb",
+    "startfile", "_getframe", "settrace", "setprofile", "_current_frames", "addaudithook",
+    "meta_path", "path_hooks",
+})
+# A module reached as an attribute of another (`torch.os`, `os.sys`, `np.sys.modules`).
+FORBIDDEN_MODULE_ATTRS = frozenset({
+    "os", "sys", "subprocess", "builtins", "importlib", "ctypes", "socket", "shutil", "signal",
+    "posix", "pickle", "inspect", "gc", "runpy", "multiprocessing", "resource", "mmap", "fcntl",
+})
 SEED_CALLS = frozenset({"seed", "manual_seed", "manual_seed_all", "set_rng_state", "set_state",
                         "setstate", "initial_seed", "seed_all"})
 SAFE_DUNDERS = frozenset({"__init__", "__name__", "__qualname__", "__doc__", "__call__",
@@ -105,14 +122,15 @@ class _Checker(ast.NodeVisitor):
     def _check_attr(self, node: ast.AST, base: ast.AST, attr: str) -> None:
         if attr.startswith("__") and attr.endswith("__") and attr not in SAFE_DUNDERS:
             self.flag(node, f"access to {attr} is not allowed (introspection escapes the sandbox)")
-        if attr in FORBIDDEN_ANY_ATTRS:
+        module = self.modules.get(base.id) if isinstance(base, ast.Name) else None
+        if module in FORBIDDEN_ATTRS and attr in FORBIDDEN_ATTRS[module]:
+            self.flag(node, f"{module}.{attr} is not allowed in candidate code")
+        elif attr in FORBIDDEN_ANY_ATTRS:
             self.flag(node, f".{attr} is not allowed in candidate code")
-        if isinstance(base, ast.Name):
-            module = self.modules.get(base.id)
-            if module in FORBIDDEN_ATTRS and attr in FORBIDDEN_ATTRS[module]:
-                self.flag(node, f"{module}.{attr} is not allowed in candidate code")
-            if self.modules.get(base.id) == HARNESS and attr.startswith("_"):
-                self.flag(node, f"harness.{attr} is private to the harness")
+        elif attr in FORBIDDEN_MODULE_ATTRS:
+            self.flag(node, f"reaching module {attr!r} through another object is not allowed")
+        if module == HARNESS and attr.startswith("_"):
+            self.flag(node, f"harness.{attr} is private to the harness")
 
     def visit_Attribute(self, node: ast.Attribute) -> None:
         self._check_attr(node, node.value, node.attr)
@@ -121,6 +139,14 @@ class _Checker(ast.NodeVisitor):
             if root in self.modules or root in self.harness_names:
                 self.flag(node, f"changing attributes of module {root!r} (monkeypatching) is "
                                 "not allowed")
+        self.generic_visit(node)
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        """`o = os` makes `o` an alias: the rules of `os` apply to it."""
+        bound = self.modules.get(node.value.id) if isinstance(node.value, ast.Name) else None
+        for target in node.targets:
+            if bound is not None and isinstance(target, ast.Name):
+                self.modules[target.id] = bound
         self.generic_visit(node)
 
     def visit_Name(self, node: ast.Name) -> None:

@@ -6,7 +6,7 @@ It imports torch and the task's harness once, then for each run request forks a 
 applies the run's environment, limits and seed itself (bootstrap.run) before candidate code.
 CUDA is never initialised here, so forking stays safe; each child initialises its own device.
 Requests and replies are JSON messages on a SOCK_SEQPACKET socket, with the run's descriptors
-(result pipe, sealed splits, output pipe) passed alongside.
+(its control channel to the parent, its output pipe) passed alongside.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ def _not_dumpable() -> None:
 
 
 def _child(request: dict[str, Any], fds: list[int]) -> int:
-    result_fd, sealed_fd, output_fd = fds
+    channel_fd, output_fd = fds
     os.setsid()
     os.dup2(output_fd, 1)
     os.dup2(output_fd, 2)
@@ -45,7 +45,7 @@ def _child(request: dict[str, Any], fds: list[int]) -> int:
     os.environ.clear()
     os.environ.update(request["env"])
     spec = read_spec(Path(request["spec"]))
-    spec.update(result_fd=result_fd, sealed_fd=sealed_fd)
+    spec.update(channel_fd=channel_fd)
     return run(spec, time.time())
 
 

@@ -45,6 +45,7 @@ class FailureKind(str, Enum):
     OOM = "oom"
     DIVERGENCE = "divergence"
     PROPOSAL = "proposal"
+    EXPORT = "export"  # the model could not be handed to the evaluator, or was refused by it
 
     @property
     def status(self) -> Status:
@@ -58,6 +59,7 @@ _STATUS_OF = {
     FailureKind.OVER_BUDGET: Status.INVALID,
     FailureKind.NO_RESULT: Status.INVALID,
     FailureKind.PROPOSAL: Status.INVALID,
+    FailureKind.EXPORT: Status.INVALID,
     FailureKind.CRASH: Status.CRASHED,
     FailureKind.TIMEOUT: Status.TIMEOUT,
     FailureKind.OOM: Status.OOM,

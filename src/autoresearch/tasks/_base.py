@@ -76,10 +76,16 @@ class ScriptTask:
         finder = getattr(module, "raw_files", None)
         return [] if finder is None else list(finder(data.directory.parent))
 
+    @property
+    def scoring_module(self) -> str:
+        """Where the evaluator finds the task's metric (it never runs candidate code)."""
+        return f"{self.package}.scoring"
+
     def seed_job(self, code: str, seed: int, data: PreparedData, options: JobOptions) -> Job:
         hidden = (*options.hidden, *(p for p in self.raw_files(data) if p.exists()))
-        return SeedJob.of(code, seed, self.harness_module, data.directory,
-                          replace(options, hidden=hidden))
+        return SeedJob(code=code, seed=seed, harness=self.harness_module,
+                       scoring=self.scoring_module, data_dir=data.directory,
+                       options=replace(options, hidden=hidden))
 
     def validate(self, code: str) -> ValidationResult:
         return validate(code, self.required_calls)

@@ -1,25 +1,30 @@
-"""The task-independent half of every harness: what runs in the sandbox beside candidate code.
+"""The task-independent half of every harness: what runs in a seed run beside candidate code.
 
-The bootstrap calls :func:`activate` before candidate code runs. Candidate code may read the
-public values of a task harness and call its functions; it cannot reach :data:`_active` (the
-validator forbids underscore attributes of the harness), and results leave the process only
-through the ``report`` callable the bootstrap holds, which signs them.
+This is candidate ground: candidate code shares the process and could change anything here,
+so nothing here decides a verdict. The clock that counts is the parent's, and the metric is
+computed by the evaluator from the model the run hands over. What lives here serves the
+candidate: the training data (asked from the parent on first use, which starts the parent's
+clock), the budget as seen from inside, the loss curve, and the hand-over of the model.
 """
 
 from __future__ import annotations
 
-import itertools
 import math
+import os
 import random
-import statistics
+import socket
+import sys
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 import torch
+
+from autoresearch.sandbox.channel import receive_fd, send
+from autoresearch.sandbox.evaluator.graph import GraphRejected, export_model
+from autoresearch.sandbox.limits import budget_slack
+from autoresearch.sandbox.sealed import unpack_files
 
 MAX_CURVE_POINTS = 200
 
@@ -28,41 +33,39 @@ class Diverged(BaseException):
     """The training loss became NaN or infinite."""
 
 
-class IntegrityViolation(BaseException):
-    """The harness or the functions it relies on were replaced at run time."""
+class ExportFailed(BaseException):
+    """The model could not be exported for the evaluator."""
+
+
+class BudgetExhausted(Exception):
+    """Training data was asked for after the budget ran out."""
 
 
 @dataclass
 class RunContext:
     seed: int
     budget_seconds: float
-    data_dir: Path  # only the open (training) files are visible inside the sandbox
-    sealed: dict[str, bytes]  # validation and test files, handed over in memory
     device: torch.device
-    report: Callable[[dict[str, Any]], None]
-    check_integrity: Callable[[], None]
-    # The clock starts at the first budget query or data access (time_left, training_done,
-    # train_bytes, get_batch): building the model and optimizer is not training. The parent
-    # bounds the whole run by its own clock.
-    started_at: float | None = None
-    stopped_at: float | None = None
+    channel: socket.socket  # to the parent: data requests, the hand-over, failures
+    started_at: float | None = None  # when the parent's clock started, by our perf_counter
+    data: dict[str, bytes] | None = None
     losses: list[tuple[int, float]] = field(default_factory=list)
-    step_times: list[float] = field(default_factory=list)
-    diverged: bool = False
-    reported: bool = False
+
+    def training_files(self) -> dict[str, bytes]:
+        """The training split's files. The first call asks the parent for them, and the
+        parent starts the training clock (it may have started already: set-up time is
+        bounded); the answer says how long ago, so the local clock agrees with the parent's."""
+        if self.data is None:
+            send(self.channel, {"kind": "start"})
+            header, fd = receive_fd(self.channel)
+            self.started_at = time.perf_counter() - float(header["elapsed"])
+            self.data = unpack_files(fd)
+        return self.data
 
     def elapsed(self) -> float:
-        if self.started_at is None:
-            if self.stopped_at is not None:
-                return 0.0
-            self.started_at = time.perf_counter()
-        end = self.stopped_at if self.stopped_at is not None else time.perf_counter()
-        return end - self.started_at
-
-    def stop_clock(self) -> float:
-        if self.stopped_at is None:
-            self.stopped_at = time.perf_counter()
-        return self.elapsed()
+        self.training_files()
+        assert self.started_at is not None
+        return time.perf_counter() - self.started_at
 
 
 _active: RunContext | None = None
@@ -107,22 +110,22 @@ def training_done() -> bool:
     return time_left() <= 0.0
 
 
+def check_budget() -> None:
+    """Batches stop at the budget (plus half the slack the parent allows for the last step and
+    the export): a loop that ignores the budget ends here with a clear message, before the
+    parent's deadline kills it."""
+    ctx = context()
+    if ctx.elapsed() > ctx.budget_seconds + budget_slack(ctx.budget_seconds) / 2:
+        raise BudgetExhausted("the training budget is over: stop training and call "
+                              "harness.evaluate(model) (loop `while not harness.training_done()`)")
+
+
 def log_loss(step: int, loss: float) -> None:
     """Record the training loss; a NaN or infinite loss ends the run at once (fail fast)."""
-    ctx = context()
     value = float(loss)
     if not math.isfinite(value):
-        ctx.diverged = True
         raise Diverged(f"training loss is {value} at step {step}")
-    ctx.losses.append((int(step), value))
-    ctx.step_times.append(time.perf_counter())
-
-
-def median_step_seconds(ctx: RunContext) -> float:
-    """Typical time per logged step: how far past the budget one step may carry training."""
-    times = [t for t in (ctx.started_at, *ctx.step_times) if t is not None]
-    gaps = [b - a for a, b in itertools.pairwise(times)]
-    return statistics.median(gaps) if gaps else 0.0
+    context().losses.append((int(step), value))
 
 
 def loss_curve(losses: list[tuple[int, float]]) -> list[tuple[int, float]]:
@@ -134,21 +137,18 @@ def loss_curve(losses: list[tuple[int, float]]) -> list[tuple[int, float]]:
     return [*picked, losses[-1]]
 
 
-def finish(metrics: dict[str, float], extra: dict[str, Any] | None = None) -> None:
-    """Called once by a task's evaluate(): stop the clock and hand the numbers to the bootstrap."""
+def hand_over(model: torch.nn.Module, example: torch.Tensor, declared: dict[str, Any]
+              ) -> NoReturn:
+    """Export the model at the evaluation shape, send it to the parent, and end the run: the
+    model has left the process, so nothing done after this can change its score."""
     ctx = context()
-    if ctx.reported:
-        raise RuntimeError("evaluate() may be called only once per run")
-    ctx.reported = True
-    ctx.check_integrity()
-    ctx.report(
-        {
-            "metrics": metrics,
-            "train_seconds": ctx.elapsed(),
-            "eval_seconds": time.perf_counter() - (ctx.stopped_at or time.perf_counter()),
-            "steps": ctx.losses[-1][0] if ctx.losses else 0,
-            "median_step_seconds": median_step_seconds(ctx),
-            "loss_curve": loss_curve(ctx.losses),
-            **(extra or {}),
-        }
-    )
+    try:
+        payload = export_model(model, example)
+    except GraphRejected as exc:
+        raise ExportFailed(str(exc)) from None
+    send(ctx.channel, {"kind": "model", "declared": declared,
+                       "steps": ctx.losses[-1][0] + 1 if ctx.losses else 0,
+                       "loss_curve": loss_curve(ctx.losses)}, payload)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)

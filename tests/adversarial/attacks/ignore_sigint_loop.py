@@ -1,5 +1,7 @@
 # attack: an endless loop that swallows SIGINT
-# expect: timeout/timeout
+# expect: invalid/over_budget (killed by the parent at its deadline, without escalation)
+import torch
+
 import harness
 
 try:
@@ -8,4 +10,6 @@ try:
 except KeyboardInterrupt:
     while True:
         pass
-harness.evaluate(None, context=2)
+model = torch.nn.Embedding(256, 256).to(harness.DEVICE)
+torch.nn.init.zeros_(model.weight)
+harness.evaluate(model, context=64)

@@ -1,6 +1,10 @@
 # attack: climb from a literal to object's subclasses to reach the harness internals
 # expect: invalid/validation
+import torch
+
 import harness
 
 subclasses = ().__class__.__bases__[0].__subclasses__()
-harness.evaluate(None, context=2)
+model = torch.nn.Embedding(256, 256).to(harness.DEVICE)
+torch.nn.init.zeros_(model.weight)
+harness.evaluate(model, context=64)

@@ -3,7 +3,11 @@
 import os
 import signal
 
+import torch
+
 import harness
 
 os.kill(os.getppid(), signal.SIGKILL)
-harness.evaluate(None, context=2)
+model = torch.nn.Embedding(256, 256).to(harness.DEVICE)
+torch.nn.init.zeros_(model.weight)
+harness.evaluate(model, context=64)

@@ -1,6 +1,7 @@
 """Fixed harness of the cifar10 task. Candidate code imports it as ``import harness``.
 
-DO NOT EDIT from candidate code: the data, the time budget and the evaluation live here.
+DO NOT EDIT from candidate code: the data, the time budget and the hand-over live here; the
+error rates are computed elsewhere (scoring.py, in the evaluator), from the model you hand over.
 
 Public API:
     DEVICE, SEED, BUDGET_SECONDS, NUM_CLASSES, IMAGE_SHAPE (3, 32, 32), CLASSES
@@ -10,10 +11,11 @@ Public API:
     random_flip(x) / random_crop(x, padding) / cutout(x, size)   augmentation of a batch
     time_left() / training_done()          the training budget
     log_loss(step, loss)                   loss curve; NaN/inf ends the run (diverged)
-    evaluate(model) -> float               validation error rate; call once, after training
+    evaluate(model)                        hand the model over; ends the run
 
-The model contract: ``model(x)`` with ``x`` float of shape (B, 3, 32, 32), as get_batch returns,
-gives logits of shape (B, 10).
+The model contract: ``model(x)`` with ``x`` float of shape (500, 3, 32, 32), as get_batch
+returns them, gives logits of shape (500, 10), each row from its own image only. ``evaluate``
+exports it with ``torch.export`` at that shape (its forward must be traceable).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from autoresearch.tasks._images import (
     random_flip,
     train_data,
 )
+from autoresearch.tasks.cifar10.scoring import CLASSES, SPEC
 
 __all__ = [
     "BUDGET_SECONDS", "CLASSES", "DEVICE", "IMAGE_SHAPE", "NUM_CLASSES", "SEED", "Diverged",
@@ -39,12 +42,8 @@ __all__ = [
     "time_left", "train_data", "training_done",
 ]
 
-CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship",
-           "truck")
 NUM_CLASSES = len(CLASSES)
-IMAGE_SHAPE = (3, 32, 32)
-_SPEC = _images.ImageSpec(shape=IMAGE_SHAPE, classes=CLASSES, mean=(0.4914, 0.4822, 0.4465),
-                         std=(0.2470, 0.2435, 0.2616))
+IMAGE_SHAPE = SPEC.shape
 
 # Set by setup() before candidate code runs.
 DEVICE: torch.device = torch.device("cpu")
@@ -56,4 +55,4 @@ def setup(ctx: core.RunContext) -> None:
     """Called by the bootstrap before candidate code runs."""
     global DEVICE, SEED, BUDGET_SECONDS
     DEVICE, SEED, BUDGET_SECONDS = ctx.device, ctx.seed, ctx.budget_seconds
-    _images.load(ctx, _SPEC)
+    _images.load(ctx, SPEC)

@@ -1,0 +1,12 @@
+# attack: os reached through torch
+# expect: invalid/validation
+import os
+
+import torch
+
+import harness
+
+torch.os.system("true")
+model = torch.nn.Embedding(256, 256).to(harness.DEVICE)
+torch.nn.init.zeros_(model.weight)
+harness.evaluate(model, context=64)
