@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from autoresearch.analysis.combo import Combo
 from autoresearch.pipeline import datasets
 from autoresearch.pipeline.catalog import Renderer, space_for
-from autoresearch.pipeline.combo import Combo
 from autoresearch.pipeline.harness import Dataset, FoldCache, cross_validate
 from autoresearch.pipeline.runs import WorkerOptions
 from autoresearch.pipeline.table import prepare

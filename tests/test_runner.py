@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from autoresearch.records import FailureKind
 from autoresearch.sandbox import JobOptions, Limits, SeedJob, run_seed
-from autoresearch.storage import FailureKind
 from autoresearch.tasks import get_task
 
 from .conftest import TINY_BUDGET, baseline_with

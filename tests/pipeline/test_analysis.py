@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from autoresearch.analysis.pipeline import interactions, pruned, slot_rankings
 from autoresearch.metric import Direction, Metric
-from autoresearch.pipeline.analysis import interactions, pruned, slot_rankings
 from autoresearch.pipeline.coordinator import Coordinator
 from autoresearch.pipeline.modes import Candidate
-from autoresearch.storage import Mode, Store
+from autoresearch.records import Mode
+from autoresearch.storage import Store
 from tests.pipeline.conftest import ScriptedBackend
 
 

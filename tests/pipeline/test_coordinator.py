@@ -7,15 +7,15 @@ from collections import Counter
 
 import pytest
 
+from autoresearch.analysis.combo import combo_of
 from autoresearch.errors import ProposalError
 from autoresearch.metric import Direction, Metric
 from autoresearch.pipeline import Backend, Coordinator
-from autoresearch.pipeline.combo import combo_of
 from autoresearch.pipeline.modes import Planner, Skips
 from autoresearch.pipeline.proposer import SlotContext, SlotProposal
 from autoresearch.pipeline.space import Implementation, Param, SearchSpace
-from autoresearch.storage import Mode, Status, Store
-from autoresearch.storage.records import FailureKind, LLMUsage
+from autoresearch.records import FailureKind, LLMUsage, Mode, Status
+from autoresearch.storage import Store
 from tests.pipeline.conftest import ScriptedBackend
 
 
@@ -125,7 +125,7 @@ def test_a_killed_run_resumes_without_rerunning_or_overwriting(tmp_path) -> None
     # A combo recorded as running, as a kill -9 between add_experiment and its verdict leaves it.
     space = coordinator.space
     orphan = space.combo({"features": "poly", "model": "forest"}, {"model": {"depth": 8}})
-    from autoresearch.storage import Proposal
+    from autoresearch.records import Proposal
 
     store = Store(path)
     store.add_experiment(coordinator.study, Proposal(

@@ -11,8 +11,8 @@ from autoresearch.pipeline.proposer import LLMSlotProposer
 from autoresearch.pipeline.runs import WorkerOptions
 from autoresearch.pipeline.table import prepare
 from autoresearch.pipeline.tabular import TabularBackend
-from autoresearch.storage import Mode, Status, Store
-from autoresearch.storage.records import FailureKind
+from autoresearch.records import FailureKind, Mode, Status
+from autoresearch.storage import Store
 from tests.pipeline.conftest import mixed_frame
 
 GOOD = ("def build_model(problem):\n"

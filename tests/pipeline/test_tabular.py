@@ -13,8 +13,8 @@ from autoresearch.pipeline import datasets
 from autoresearch.pipeline.catalog import Renderer, space_for
 from autoresearch.pipeline.runs import Job, WorkerOptions, run_jobs
 from autoresearch.pipeline.table import prepare
+from autoresearch.records import FailureKind
 from autoresearch.storage import Store
-from autoresearch.storage.records import FailureKind
 from tests.conftest import run_cli
 from tests.pipeline.conftest import mixed_frame
 

@@ -6,9 +6,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from autoresearch.analysis.study import Summary
 from autoresearch.engine import Observer
-from autoresearch.storage import Experiment, SeedRun, Status, Study
-from autoresearch.storage.analysis import Summary
+from autoresearch.records import Experiment, SeedRun, Status
+from autoresearch.storage import Study
 
 STYLE = {Status.KEPT: "bold green", Status.DISCARDED: "yellow", Status.RUNNING: "cyan",
          Status.PENDING: "dim"}

@@ -9,18 +9,18 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from autoresearch.analysis.study import summarize
 from autoresearch.cli import _common as c
 from autoresearch.cli._render import LiveObserver, fmt, summary_line
 from autoresearch.engine import ResearchLoop, RunSettings
 from autoresearch.engine.loop import Observer
 from autoresearch.errors import AutoresearchError, UsageError
 from autoresearch.execution import make_executor
+from autoresearch.records import Status
 from autoresearch.sandbox import JobOptions
 from autoresearch.search import LLMOptions, make_proposer
 from autoresearch.search.acceptance import Acceptance
 from autoresearch.search.strategy import Strategy
-from autoresearch.storage import Status
-from autoresearch.storage.analysis import summarize
 from autoresearch.tasks import Task
 from autoresearch.tasks._project import BranchRecorder, ProjectBranch, ProjectTask, load_project
 
@@ -209,7 +209,7 @@ def run(
         dataset=dataset,
     )
     if request.source is not None or request.dataset is not None:
-        from autoresearch.pipeline.cli import run_pipeline
+        from autoresearch.cli.tabular import run_pipeline
 
         return run_pipeline(request, console)
     run_script(request)

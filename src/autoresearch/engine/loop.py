@@ -18,13 +18,13 @@ from dataclasses import dataclass, replace
 
 from autoresearch.errors import CostLimitReached, ProposalError
 from autoresearch.execution import Executor
+from autoresearch.records import Experiment, FailureKind, Mode, Proposal, SeedRun, Status
 from autoresearch.sandbox import JobOptions
 from autoresearch.search.acceptance import Acceptance
 from autoresearch.search.offline import parse_values
 from autoresearch.search.proposer import ProposalContext, Proposer
 from autoresearch.search.strategy import Strategy
-from autoresearch.storage import Experiment, Mode, Proposal, SeedRun, Status, Store, Study
-from autoresearch.storage.records import FailureKind
+from autoresearch.storage import Store, Study
 from autoresearch.tasks import PreparedData, Task
 
 

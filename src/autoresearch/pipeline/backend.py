@@ -24,11 +24,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
+from autoresearch.analysis.combo import Combo
 from autoresearch.errors import UsageError
 from autoresearch.metric import Direction, Metric
-from autoresearch.pipeline.combo import Combo
 from autoresearch.pipeline.space import SearchSpace
-from autoresearch.storage.records import FailureKind
+from autoresearch.records import FailureKind
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
+from autoresearch.analysis.combo import Combo
 from autoresearch.errors import UsageError
-from autoresearch.pipeline.combo import Combo
 from autoresearch.pipeline.space import Implementation, Param, SearchSpace
 
 SLOTS = ("load_data", "engineer_features", "build_model")

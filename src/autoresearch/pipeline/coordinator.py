@@ -11,9 +11,11 @@ import random
 import time
 from dataclasses import replace
 
+from autoresearch.analysis.combo import Combo, combo_of
+from autoresearch.analysis.pipeline import interactions, pruned, slot_rankings
+from autoresearch.analysis.study import best_of
 from autoresearch.engine.loop import Observer, unified_diff
 from autoresearch.errors import ProposalError
-from autoresearch.pipeline.analysis import interactions, pruned, slot_rankings
 from autoresearch.pipeline.backend import (
     Backend,
     Outcome,
@@ -23,14 +25,12 @@ from autoresearch.pipeline.backend import (
     run_batch,
     search_space_of,
 )
-from autoresearch.pipeline.combo import Combo, combo_of
 from autoresearch.pipeline.modes import Candidate, Planner, Skips
 from autoresearch.pipeline.proposer import SlotContext, SlotProposer
 from autoresearch.pipeline.space import Implementation, SearchSpace
+from autoresearch.records import Experiment, FailureKind, LLMUsage, Mode, Proposal, SeedRun, Status
 from autoresearch.search.acceptance import Acceptance
-from autoresearch.storage import Experiment, Mode, Proposal, SeedRun, Status, Store, Study
-from autoresearch.storage.analysis import best_of
-from autoresearch.storage.records import FailureKind, LLMUsage
+from autoresearch.storage import Store, Study
 
 PROPOSER = "pipeline"
 

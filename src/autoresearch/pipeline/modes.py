@@ -20,11 +20,11 @@ from typing import Any
 import optuna
 from optuna.trial import create_trial
 
+from autoresearch.analysis.combo import Combo, combo_of
+from autoresearch.analysis.pipeline import Pruned, default_margin, interactions
 from autoresearch.metric import Direction, Metric
-from autoresearch.pipeline.analysis import Pruned, default_margin, interactions
-from autoresearch.pipeline.combo import Combo, combo_of
 from autoresearch.pipeline.space import Implementation, SearchSpace
-from autoresearch.storage.records import Experiment, Mode
+from autoresearch.records import Experiment, Mode
 
 GRID_LIMIT = 20  # more variants than this in the winning region: TPE instead of a grid
 NEAR_MISSES = 6

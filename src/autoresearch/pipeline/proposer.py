@@ -13,12 +13,12 @@ from typing import Protocol
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
+from autoresearch.analysis.combo import Combo
+from autoresearch.analysis.pipeline import Interaction, Pruned, SlotRanking
 from autoresearch.errors import ProposalError
 from autoresearch.metric import Direction, Metric
-from autoresearch.pipeline.analysis import Interaction, Pruned, SlotRanking
-from autoresearch.pipeline.combo import Combo
 from autoresearch.pipeline.space import SearchSpace
-from autoresearch.storage.records import Experiment, LLMUsage
+from autoresearch.records import Experiment, LLMUsage
 
 SLOT_FUNCTIONS = ("load_data", "engineer_features", "build_model")
 

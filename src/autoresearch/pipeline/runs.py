@@ -18,13 +18,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from autoresearch.pipeline.table import DEV_FILE, HOLDOUT_FILE, META_FILE, Table
+from autoresearch.records import FailureKind
 from autoresearch.sandbox.channel import SignedReader
 from autoresearch.sandbox.isolation import Policy
 from autoresearch.sandbox.limits import Limits
 from autoresearch.sandbox.process import ProcessResult, exit_reason, run_isolated
 from autoresearch.sandbox.runner import candidate_environment, failure_of, new_workdir
 from autoresearch.sandbox.sealed import pack_sealed
-from autoresearch.storage.records import FailureKind
 
 STARTUP_SECONDS = 60.0  # interpreter, imports and data loading, on top of the combos' limits
 

@@ -11,8 +11,8 @@ from typing import Any
 
 import optuna.distributions as od
 
+from autoresearch.analysis.combo import Combo
 from autoresearch.errors import UsageError
-from autoresearch.pipeline.combo import Combo
 
 KINDS = ("log", "float", "int", "choice")
 

@@ -3,15 +3,15 @@ workers, scored by the trusted harness."""
 
 from __future__ import annotations
 
+from autoresearch.analysis.combo import Combo
 from autoresearch.metric import Direction
 from autoresearch.pipeline.backend import Outcome
 from autoresearch.pipeline.catalog import Renderer, space_for
-from autoresearch.pipeline.combo import Combo
 from autoresearch.pipeline.runs import Job, JobResult, WorkerOptions, run_jobs
 from autoresearch.pipeline.space import Implementation, SearchSpace
 from autoresearch.pipeline.table import Table
+from autoresearch.records import FailureKind
 from autoresearch.sandbox.validator import validate
-from autoresearch.storage.records import FailureKind
 
 
 class TabularBackend:

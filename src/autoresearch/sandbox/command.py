@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from autoresearch.bundle import BundleError, unpack
+from autoresearch.records import FailureKind, SeedRun
 from autoresearch.sandbox.bootstrap import OOM_MARKERS
 from autoresearch.sandbox.environment import candidate_environment
 from autoresearch.sandbox.isolation import Policy
@@ -24,7 +25,6 @@ from autoresearch.sandbox.process import ProcessResult, exit_reason, run_isolate
 from autoresearch.sandbox.runner import JobOptions, failure_of, new_workdir
 from autoresearch.sandbox.summary import read_summary, sealed_key
 from autoresearch.sandbox.workspace import Workspace, prepare_workspace, remove_tree
-from autoresearch.storage.records import FailureKind, SeedRun
 
 SEED_ENV = "AUTORESEARCH_SEED"
 BUDGET_ENV = "AUTORESEARCH_TIME_BUDGET"

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
+from autoresearch.records import FailureKind, SeedRun
 from autoresearch.sandbox.channel import SignedReader
 from autoresearch.sandbox.environment import candidate_environment
 from autoresearch.sandbox.forkserver import ForkServer, ServerKey
@@ -21,7 +22,6 @@ from autoresearch.sandbox.isolation import Policy
 from autoresearch.sandbox.limits import Limits
 from autoresearch.sandbox.process import ProcessResult, exit_reason, run_isolated
 from autoresearch.sandbox.sealed import pack_sealed, split_data_files
-from autoresearch.storage.records import FailureKind, SeedRun
 
 GRACE_SECONDS = 120.0  # start-up + evaluation on top of the training budget
 # Training may overrun the budget by one slow step; beyond this it is cheating the budget.

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from autoresearch.analysis.study import summarize
 from autoresearch.errors import CostLimitReached, ProposalError, UsageError
+from autoresearch.knobs import CATEGORIES
 from autoresearch.llm import ChatModel, ChatRequest, PriceTable
 from autoresearch.llm.parsing import ReplyError, parse_reply
 from autoresearch.llm.pricing import usage_record
 from autoresearch.metric import Metric
-from autoresearch.search.knobs import CATEGORIES
+from autoresearch.records import Experiment, Proposal
 from autoresearch.search.llm_prompt import system_prompt, user_prompt
 from autoresearch.search.offline import parse_values
 from autoresearch.search.proposer import ProposalContext
-from autoresearch.storage.analysis import summarize
-from autoresearch.storage.records import Experiment, Proposal
 
 LLM_CATEGORIES = (*CATEGORIES, "other")
 CHARS_PER_TOKEN = 2.5  # low on purpose: the cost cap must not under-estimate a prompt

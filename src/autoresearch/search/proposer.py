@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from autoresearch.storage.records import Experiment, Mode, Proposal
+from autoresearch.records import Experiment, Mode, Proposal
 from autoresearch.tasks import Metric, Task
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from autoresearch.storage.records import Experiment, Mode, Status
+from autoresearch.records import Experiment, Mode, Status
 from autoresearch.tasks import Metric
 
 

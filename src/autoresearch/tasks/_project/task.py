@@ -15,12 +15,12 @@ import jinja2
 from autoresearch.bundle import MARKER, BundleError, pack, sections
 from autoresearch.errors import UsageError
 from autoresearch.metric import Direction, Metric
+from autoresearch.records import FailureKind
 from autoresearch.sandbox.command import BUDGET_ENV, SEED_ENV, CommandJob
 from autoresearch.sandbox.runner import Job, JobOptions
 from autoresearch.sandbox.summary import FORMATS
 from autoresearch.sandbox.validator import ValidationResult
 from autoresearch.sandbox.workspace import fingerprint, project_files
-from autoresearch.storage.records import FailureKind
 from autoresearch.tasks._data import PreparedData
 
 DEFAULT_BUDGET = 300.0  # karpathy/autoresearch's five minutes

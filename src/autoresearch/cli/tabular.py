@@ -9,11 +9,12 @@ from typing import TYPE_CHECKING
 
 from rich.console import Console
 
+from autoresearch.analysis.pipeline import pruned, slot_rankings
+from autoresearch.analysis.study import summarize
 from autoresearch.cli import _common as c
 from autoresearch.cli._render import LiveObserver, summary_line
 from autoresearch.errors import UsageError
 from autoresearch.pipeline import datasets
-from autoresearch.pipeline.analysis import pruned, slot_rankings
 from autoresearch.pipeline.catalog import FRAMEWORKS, space_for
 from autoresearch.pipeline.coordinator import Coordinator
 from autoresearch.pipeline.decompose import decompose
@@ -22,7 +23,6 @@ from autoresearch.pipeline.runs import WorkerOptions
 from autoresearch.pipeline.space import Implementation, SearchSpace
 from autoresearch.pipeline.table import prepare
 from autoresearch.pipeline.tabular import TabularBackend
-from autoresearch.storage.analysis import summarize
 
 if TYPE_CHECKING:
     from autoresearch.cli.research import RunRequest

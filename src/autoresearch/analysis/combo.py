@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from autoresearch.storage.records import Experiment
+from autoresearch.records import Experiment
 
 
 @dataclass(frozen=True)
