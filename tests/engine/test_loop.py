@@ -106,6 +106,20 @@ def test_the_holdout_is_scored_before_the_verdict_is_committed(tmp_path) -> None
     assert seen[kept.number] == 0.55  # announced finished with its holdout, never changed after
 
 
+def test_a_kept_verdict_awaiting_its_holdout_already_counts_as_the_best(tmp_path) -> None:
+    # A's seeds end at 0.1 s and 0.2 s, its holdout at 0.3 s; B's first seed ends at 0.25 s.
+    executor = TimedExecutor(workers=2)
+    research = loop(tmp_path, [candidate(0.8, 0.8, sleep=0.1, holdout=0.7, name="A"),
+                               candidate(0.7, 0.9, sleep=0.25, holdout=0.6, name="B")],
+                    task=HoldoutKitTask(), executor=executor)
+    research.baseline()
+    research.run(max_experiments=2, workers=2)
+    executor.shutdown()
+    _, a, b = research.history()
+    assert a.status is Status.KEPT and a.test_mean == 0.7
+    assert b.status is Status.DISCARDED and "worse than the best 0.8000" in b.reason
+
+
 def test_the_history_is_read_once_however_long_the_study(tmp_path) -> None:
     script = [candidate(0.5 + i / 100, 0.5 + i / 100) for i in range(30)]
     research = loop(tmp_path, list(script), strategy=ManyPlans(KitTask().metric))

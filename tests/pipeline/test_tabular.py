@@ -10,10 +10,7 @@ import pytest
 
 from autoresearch.errors import DataUnavailableError
 from autoresearch.pipeline import datasets
-from autoresearch.pipeline.catalog import Renderer, space_for
-from autoresearch.pipeline.runs import Job, WorkerOptions, run_jobs
 from autoresearch.pipeline.table import prepare
-from autoresearch.records import FailureKind
 from autoresearch.storage import Store
 from tests.conftest import run_cli
 from tests.pipeline.conftest import mixed_frame
@@ -86,34 +83,6 @@ def test_bad_input_is_one_clear_line(case: str, tmp_path: Path, cli_env) -> None
     assert result.returncode == 2, result.stdout + result.stderr
     assert expected in result.stderr + result.stdout
     assert "Traceback" not in result.stderr
-
-
-def test_a_dying_worker_takes_only_its_own_combo(tmp_path: Path) -> None:
-    source = datasets.Source("mini", mixed_frame(60), "label", "test")
-    table = prepare(source, tmp_path, (0,), folds=3)
-    space = space_for("sklearn", table.kind)
-    renderer = Renderer(space, "sklearn", table.kind, table.metric.name)
-    good = space.default_combo()
-    code = renderer.render(good)
-    raising = code.replace("def build_model(problem):",
-                           "def build_model(problem):\n    raise ValueError('no model today')")
-    killing = code.replace("def build_model(problem):",
-                           "def build_model(problem):\n    import os\n"
-                           "    os.kill(os.getpid(), 9)")
-    slow = code.replace("def build_model(problem):",
-                        "def build_model(problem):\n    while True:\n        pass")
-    key = renderer.cache_key(good)
-    jobs = [Job("raising", raising, key), Job("killing", killing, key), Job("good", code, key),
-            Job("slow", slow, key), Job("holdout", code, key, holdout=True)]
-    results = run_jobs(table, jobs, WorkerOptions(timeout=10))
-    assert results["raising"].failure is FailureKind.CRASH
-    assert results["raising"].slot == "build_model" and "no model today" in \
-        results["raising"].reason
-    assert results["killing"].failure in (FailureKind.CRASH, FailureKind.OOM)
-    assert len(results["good"].repeats) == 1 and len(results["good"].folds) == 3
-    assert 0.5 < results["good"].repeats[0] <= 1.0
-    assert results["slow"].failure is FailureKind.TIMEOUT
-    assert results["holdout"].holdout is not None and 0.0 <= results["holdout"].holdout <= 1.0
 
 
 def test_named_datasets_offline(tmp_path: Path) -> None:

@@ -21,6 +21,11 @@ def fmt(value: float | None, digits: int = 4) -> str:
 
 def seed_line(run: SeedRun, metric: str) -> str:
     if run.ok:
+        folds = run.extra.get("folds")
+        if isinstance(folds, list):  # a CV repeat: folds fitted, not training steps
+            stopped = "; " + str(run.extra["stopped"]) if run.extra.get("stopped") else ""
+            return (f"seed {run.seed}: {metric}={run.metric:.4f}  ({len(folds)} folds fit in "
+                    f"{run.train_seconds:.1f}s, wall {run.wall_seconds:.1f}s{stopped})")
         return (f"seed {run.seed}: {metric}={run.metric:.4f}  ({run.steps} steps, "
                 f"train {run.train_seconds:.1f}s, start-up {run.startup_seconds:.1f}s)")
     return f"seed {run.seed}: {run.failure.value if run.failure else 'failed'} - {run.reason}"
@@ -42,12 +47,15 @@ class LiveObserver(Observer):
                            f"{escape(p.description)}", highlight=False)
 
     def seed_finished(self, experiment: Experiment, run: SeedRun) -> None:
-        self.console.print("   " + seed_line(run, self.study.metric.name), highlight=False)
+        # Numbered: with several experiments in flight, lines of different ones interleave.
+        self.console.print(f"   #{experiment.number} " + seed_line(run, self.study.metric.name),
+                           highlight=False)
 
     def experiment_finished(self, experiment: Experiment, best: Experiment | None) -> None:
         style = STYLE.get(experiment.status, "red")
         best_text = f"best {fmt(best.metric_mean)} (#{best.number})" if best else ""
-        self.console.print(f"   [{style}]{experiment.status.value.upper()}[/] "
+        status = experiment.status.value.upper()
+        self.console.print(f"   #{experiment.number} [{style}]{status}[/] "
                            f"{escape(experiment.reason)}  [dim]{best_text}[/]"
                            f"{self._cost_text(experiment)}", highlight=False)
 

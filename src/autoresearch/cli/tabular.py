@@ -1,10 +1,10 @@
-"""`autoresearch run` for tabular pipelines: a CSV, a pipeline .py or a named dataset."""
+"""`autoresearch run` for tabular pipelines (a CSV, a pipeline .py or a named dataset): the
+research loop with the tabular Task, PipelineStrategy, ComboProposer and TabularExecutor."""
 
 from __future__ import annotations
 
-import math
-import os
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
@@ -13,33 +13,67 @@ from autoresearch.analysis.pipeline import pruned, slot_rankings
 from autoresearch.analysis.study import summarize
 from autoresearch.cli import _common as c
 from autoresearch.cli._render import LiveObserver, summary_line
+from autoresearch.engine import ResearchLoop
 from autoresearch.errors import UsageError
 from autoresearch.pipeline import datasets
 from autoresearch.pipeline.catalog import FRAMEWORKS, space_for
-from autoresearch.pipeline.coordinator import Coordinator
 from autoresearch.pipeline.decompose import decompose
-from autoresearch.pipeline.proposer import LLMSlotProposer, SlotProposer
-from autoresearch.pipeline.runs import WorkerOptions
+from autoresearch.pipeline.proposer import LLMSlotProposer
 from autoresearch.pipeline.space import Implementation, SearchSpace
+from autoresearch.pipeline.study import cores, tabular_loop
 from autoresearch.pipeline.table import prepare
-from autoresearch.pipeline.tabular import TabularBackend
+from autoresearch.records import Experiment
+from autoresearch.search import LLMOptions, connect_llm
 
 if TYPE_CHECKING:
     from autoresearch.cli.research import RunRequest
+    from autoresearch.pipeline.table import Table
 
-BUDGET_PER_ROUND = 10
-DEFAULT_TIMEOUT = 300.0  # seconds per combo (all its CV folds); --train-seconds overrides
-LLM_SHARE = 5  # with a model: one experiment in this many is an LLM round
-MAX_DEFAULT_WORKERS = 4
+DEFAULT_TIMEOUT = 300.0  # seconds per CV repeat (a seed run); --train-seconds overrides
 
 
 def run_pipeline(request: RunRequest, console: Console) -> None:
-    started = time.monotonic()
     if request.task or request.project:
         raise UsageError("a CSV, a pipeline .py or --dataset cannot be combined with --task or "
                          "--project")
     if request.executor != "local":
         raise UsageError("tabular runs use --executor local (parallel workers: --workers N)")
+    started = time.monotonic()
+    table, framework, user = _table(request, console)
+    space = _with_user(space_for(framework, table.kind), user)
+    timeout = DEFAULT_TIMEOUT if request.train_seconds is None else request.train_seconds
+    if not timeout > 0:
+        raise UsageError(f"--train-seconds must be > 0, got {timeout:g}")
+    store = c.open_store(request.storage)
+    slots = _slot_proposer(request, table.task_name, console)
+    workers = request.workers or len(cores())
+    study = store.study(table.task_name, table.metric, timeout, table.content_hash, table.origin)
+    loop = tabular_loop(table, store, framework=framework, space=space, seeds=request.seeds,
+                        timeout=timeout, workers=workers, slots=slots,
+                        min_delta=request.min_delta, hidden=_sources(table, request),
+                        observer=LiveObserver(console, study, store.experiments(study)))
+    console.print(
+        f"[bold]{table.task_name}[/]: {table.kind}, {table.rows} rows, {table.metric.name} "
+        f"{table.metric.arrow}, {len(request.seeds)} x {table.folds}-fold CV (one repeat per "
+        f"seed) + 20% sealed holdout, framework {framework}, {workers} worker(s), data "
+        f"{table.origin} ({table.content_hash}), store {store.path}\nproposer: templates"
+        f"{' + ' + slots.name if slots else ''}", highlight=False)
+    for note in table.notes:
+        console.print(f"note: {note}", highlight=False)
+    try:
+        loop.baseline()
+        budget = None if request.time_budget is None else \
+            request.time_budget - (time.monotonic() - started)
+        # One experiment more than workers in flight: a worker freed by an early stop finds
+        # the next combo's folds already queued.
+        reason = loop.run(request.max_experiments, budget, workers=workers + 1)
+    finally:
+        loop.executor.shutdown()
+    console.print(reason, highlight=False)
+    _report(console, loop, space)
+
+
+def _table(request: RunRequest, console: Console) -> tuple[Table, str, list[Implementation]]:
     cache = c.cache_dir(request.cache_dir)
     user: list[Implementation] = []
     framework = request.framework
@@ -69,44 +103,22 @@ def run_pipeline(request: RunRequest, console: Console) -> None:
     else:
         assert source_file is not None
         source = datasets.csv_file(source_file, target)
-    table = prepare(source, cache, request.seeds, metric=request.metric)
-    space = _with_user(space_for(framework, table.kind), user)
-    store = c.open_store(request.storage)
-    timeout = DEFAULT_TIMEOUT if request.train_seconds is None else request.train_seconds
-    if not timeout > 0:
-        raise UsageError(f"--train-seconds must be > 0, got {timeout:g}")
-    # Several single-threaded fits side by side use the cores better than one threaded fit.
-    workers = request.workers or max(1, min(MAX_DEFAULT_WORKERS, os.cpu_count() or 1))
-    options = WorkerOptions(timeout=timeout, workers=workers, hidden=store.files)
-    backend = TabularBackend(table, framework, options, space)
-    study = store.study(table.task_name, table.metric, timeout, table.content_hash, table.origin)
-    proposer = _slot_proposer(request, table.task_name)
-    console.print(
-        f"[bold]{table.task_name}[/]: {table.kind}, {table.rows} rows, {table.metric.name} "
-        f"{table.metric.arrow}, {len(table.seeds)} x {table.folds}-fold CV + 20% sealed holdout, "
-        f"framework {framework}, {workers} worker(s), data {table.origin} ({table.content_hash}), "
-        f"store {store.path}"
-        f"\nproposer: templates{' + ' + proposer.name if proposer else ''}", highlight=False)
-    for note in table.notes:
-        console.print(f"note: {note}", highlight=False)
-    deadline = started + request.time_budget if request.time_budget else None
-    llm_rounds = max(1, request.max_experiments // LLM_SHARE) if proposer else 0
-    coordinator = Coordinator(
-        backend, min(BUDGET_PER_ROUND, max(1, request.max_experiments)), store=store,
-        study=study, min_delta=request.min_delta, slot_proposer=proposer,
-        observer=LiveObserver(console, study, store.experiments(study)),
-        max_experiments=request.max_experiments - llm_rounds, deadline=deadline)
-    rounds = math.ceil(request.max_experiments / coordinator.budget) + 1
-    coordinator.run(n_rounds=rounds, llm_rounds=0)
-    coordinator.max_experiments = request.max_experiments
-    if llm_rounds:
-        coordinator.run(n_rounds=0, llm_rounds=llm_rounds)
-    history = coordinator.history()
-    if len([e for e in history if e.proposal.mode.value != "baseline"]) \
-            >= request.max_experiments:
-        console.print(f"the study holds {request.max_experiments}+ experiments "
-                      "(--max-experiments); raise it to continue")
-    _report(console, coordinator, history)
+    return prepare(source, cache, request.seeds, metric=request.metric), framework, user
+
+
+def _sources(table: Table, request: RunRequest) -> tuple[Path, ...]:
+    """Every copy of the labels the workers must not read: the prepared table, the CSV, the
+    dataset's packaged file and the download cache."""
+    places = [table.directory, c.cache_dir(request.cache_dir) / "openml"]
+    if request.source is not None:
+        places.append(request.source.resolve())
+    origin = Path(table.origin.split(":", 1)[-1])
+    if origin.is_absolute():
+        places.append(origin)
+    packaged = datasets.packaged_file(table.origin)
+    if packaged is not None:
+        places.append(packaged)
+    return tuple(p for p in places if p.exists())
 
 
 def _with_user(space: SearchSpace, user: list[Implementation]) -> SearchSpace:
@@ -119,30 +131,23 @@ def _with_user(space: SearchSpace, user: list[Implementation]) -> SearchSpace:
                        space.fixed)
 
 
-def _slot_proposer(request: RunRequest, task: str) -> SlotProposer | None:
-    if request.proposer == "offline":
+def _slot_proposer(request: RunRequest, task: str, console: Console) -> LLMSlotProposer | None:
+    options = LLMOptions(request.provider, request.model, request.base_url, request.max_cost,
+                         request.max_tokens)
+    connected = connect_llm(request.proposer, options,
+                            notify=lambda m: console.print(f"   {m}", highlight=False))
+    if connected is None:
         return None
-    if request.proposer not in ("auto", "llm", "hybrid"):
-        raise UsageError(f"--proposer must be auto, offline, llm or hybrid, got "
-                         f"{request.proposer!r}")
-    from autoresearch.llm import PriceTable, connect, resolve
-
-    prices = PriceTable.load(os.environ)
-    endpoint = resolve(request.provider, request.model, request.base_url, os.environ,
-                       prices.models_by_provider())
-    if endpoint is None:
-        if request.proposer == "auto":
-            return None
-        raise UsageError(f"--proposer {request.proposer} needs a provider: set an API key "
-                         "(e.g. ANTHROPIC_API_KEY) or pass --provider / --base-url; or use "
-                         "--proposer offline")
-    return LLMSlotProposer(connect(endpoint), task, max_tokens=request.max_tokens or 4096)
+    chat, prices = connected
+    return LLMSlotProposer(chat, prices, task, max_tokens=request.max_tokens or 4096,
+                           max_cost=request.max_cost)
 
 
-def _report(console: Console, coordinator: Coordinator, history: list) -> None:
-    metric = coordinator.metric
+def _report(console: Console, loop: ResearchLoop, space: SearchSpace) -> None:
+    history: list[Experiment] = loop.history()
+    metric = loop.study.metric
     console.print(summary_line(summarize(history, metric)), highlight=False)
-    for slot in coordinator.space.slots:
+    for slot in space.slots:
         top = [r for r in slot_rankings(history, metric) if r.slot == slot][:3]
         if top:
             console.print(f"  {slot}: " + ", ".join(

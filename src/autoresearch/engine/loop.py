@@ -77,12 +77,17 @@ class ResearchLoop:
         self.executor, self.settings = executor, settings
         self.observer = observer or Observer()
         self._known: dict[int, Experiment] | None = None
+        # The best kept mean so far, readable from any thread (an executor that stops hopeless
+        # work early compares against it).
+        self.best_score: float | None = None
 
     # -- public -------------------------------------------------------------------------
     def history(self) -> list[Experiment]:
         """Every experiment of the study, oldest first (read from the store once)."""
         if self._known is None:
             self._known = {e.id: e for e in self.store.experiments(self.study)}
+            for e in self._known.values():
+                self._note_best(e)
         return sorted(self._known.values(), key=lambda e: e.number)
 
     def baseline(self) -> Experiment:
@@ -189,6 +194,13 @@ class ResearchLoop:
         self.history()  # loaded before the first change
         assert self._known is not None
         self._known[experiment.id] = experiment
+        self._note_best(experiment)
+
+    def _note_best(self, experiment: Experiment) -> None:
+        mean = experiment.metric_mean
+        if experiment.status is Status.KEPT and mean is not None and \
+                self.study.metric.is_better(mean, self.best_score):
+            self.best_score = mean
 
     def _close(self, experiment: Experiment, status: Status, failure: FailureKind | None,
                reason: str) -> Experiment:
@@ -232,6 +244,8 @@ class ResearchLoop:
             flight.verdict = self._verdict(flight)
             holdout = getattr(self.task, "holdout_job", None)
             if flight.verdict.status is Status.KEPT and callable(holdout):
+                # Decided: later decisions compare against it while its holdout is scored.
+                self._keep(replace(flight.experiment, status=Status.KEPT))
                 flight.seed = HOLDOUT_SEED
                 return holdout(flight.experiment.code, self.data, self.settings.job)
         return self._close(flight.experiment, flight.verdict.status, flight.verdict.failure,

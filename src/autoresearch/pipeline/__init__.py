@@ -1,4 +1,5 @@
-"""Pipeline (tabular) tasks: combos of slot implementations searched by a coordinator.
+"""Pipeline (tabular) tasks on the research loop: combos of slot implementations, planned by
+PipelineStrategy, proposed by ComboProposer, run by TabularExecutor's warm table workers.
 
     from autoresearch.pipeline import Coordinator
     Coordinator(backend, budget_per_round=10).run(n_rounds=4, llm_rounds=3)
@@ -15,7 +16,7 @@ from typing import Any
 from autoresearch.analysis.combo import Combo
 
 _EXPORTS = {
-    "Backend": "backend", "Outcome": "backend", "Coordinator": "coordinator",
+    "Backend": "backend", "Coordinator": "backend",
     "SlotContext": "proposer", "SlotProposal": "proposer", "SlotProposer": "proposer",
     "Implementation": "space", "Param": "space", "SearchSpace": "space",
 }
