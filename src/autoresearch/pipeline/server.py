@@ -86,12 +86,27 @@ class TableServer:
                 str(data), mode]
         env = {**candidate_environment(0, self.workdir, threads), "OMP_WAIT_POLICY": "PASSIVE",
                "TMPDIR": str(self.workdir), "KERAS_BACKEND": "torch"}
+        # Memory and process ceilings for the worker and its folds (a fork bomb or a memory
+        # hog in slot code ends its own fold), when this machine offers cgroups.
+        self._cgroup = None
+        if self.isolation.cgroups is not None:
+            with contextlib.suppress(OSError):
+                self._cgroup = self.isolation.cgroups.create(memory_bytes=limits.memory_bytes,
+                                                             pids=limits.processes)
+        cgroup = self._cgroup
+
+        def enter() -> None:
+            if cgroup is not None:
+                cgroup.join()
+            if cpus:
+                os.sched_setaffinity(0, cpus)
+
         self._log = open(self.logs / "worker.log", "wb")  # noqa: SIM115
         self._proc = subprocess.Popen(
             wrap(argv, Policy(workdir=self.workdir, hidden=hidden), self.isolation),
             cwd=self.workdir, env=env, stdin=subprocess.DEVNULL, stdout=self._log,
             stderr=self._log, pass_fds=(theirs.fileno(), data), start_new_session=True,
-            preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None)
+            preexec_fn=enter)
         theirs.close()
         os.close(data)
         self._events: dict[str, queue.SimpleQueue[dict[str, Any]]] = {}
@@ -184,6 +199,8 @@ class TableServer:
         self._proc.wait()
         self._sock.close()
         self._log.close()
+        if self._cgroup is not None:
+            self._cgroup.remove()
         shutil.rmtree(self.workdir, ignore_errors=True)
         shutil.rmtree(self.logs, ignore_errors=True)
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from autoresearch.metric import Metric
 from autoresearch.pipeline.catalog import Renderer
 from autoresearch.pipeline.executor import CVJob
 from autoresearch.pipeline.space import SearchSpace
@@ -35,7 +36,7 @@ class TabularTask:
         return f"tabular pipelines on {self.table.name}"
 
     @property
-    def metric(self) -> Any:
+    def metric(self) -> Metric:
         return self.table.metric
 
     def baseline_source(self) -> str:
