@@ -79,7 +79,7 @@ def _sklearn() -> list[Implementation]:
         Implementation("build_model", "linear", "linear", (Param("C", "log", 1.0, 1e-3, 1e2),),
                        cost=1, template="build_model/linear"),
         Implementation("build_model", "hist_gb", "boosting",
-                       (_LR, Param("max_iter", "int", 200, 50, 500),
+                       (_LR, Param("max_iter", "int", 100, 50, 500),
                         Param("max_leaf_nodes", "int", 31, 8, 64),
                         # Small leaves by default (scikit-learn's is 20): tables of a few
                         # thousand rows often hold rare but exact patterns.
