@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import sqlite3
 
 import pytest
@@ -85,3 +86,23 @@ def test_run_status_export_end_to_end(cli_env, tmp_path):
     again = run_cli(["run", "--task", "shakespeare", "--max-experiments", "3",
                      "--train-seconds", "1"], cli_env)
     assert again.returncode == 0 and "raise it to continue" in again.stdout
+
+
+COMMANDS = ("run", "baseline", "eval", "status", "export", "tasks", "doctor", "report",
+            "dashboard", "init")
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+@pytest.mark.parametrize("mistake", [["--bogus"], ["--projectt", "x"], ["--seeds"]])
+def test_a_mistyped_option_prints_usage_and_exits_2(cli_env, command, mistake):
+    out = run_cli([command, *mistake], cli_env, timeout=120)
+    assert out.returncode == 2, (command, mistake, out.stdout, out.stderr)
+    assert "Error:" in out.stderr and "Traceback" not in out.stderr + out.stdout
+    if mistake[0] != "--seeds":  # an unknown option shows the usage; a missing value says so
+        assert "Usage:" in out.stderr
+
+
+def test_every_command_is_covered_by_the_mistyped_option_test(cli_env):
+    listed = run_cli(["--help"], cli_env).stdout
+    assert set(re.findall(r"│ (\w+)\s{2,}", listed)) <= set(COMMANDS)
+    assert all(c in listed for c in COMMANDS)

@@ -12,17 +12,26 @@ BIAS = True  # search: bool
 DROP = 0.1  # search: float 0.0..0.5 [regularization]
 PLAIN = 7
 lower_case = 1  # search: int 1..3
+typed: float = 0.5  # search: float 0.0..1.0
 """
 
 
 def test_parse_reads_kinds_ranges_and_categories():
     knobs = parse_knobs(CODE)
-    assert list(knobs) == ["LR", "LAYERS", "WIDTH", "BIAS", "DROP"]
+    assert list(knobs) == ["LR", "LAYERS", "WIDTH", "BIAS", "DROP", "lower_case", "typed"]
     assert knobs["LR"].kind == "log" and knobs["LR"].low == 1e-4 and knobs["LR"].high == 3e-2
     assert knobs["LR"].category == "optimizer"
     assert knobs["WIDTH"].choices == (32, 64, 128) and knobs["WIDTH"].category == "hyperparameter"
     assert knobs["BIAS"].choices == (False, True)
     assert knobs["LAYERS"].value == 3
+    assert knobs["lower_case"].value == 1 and knobs["typed"].high == 1.0  # any name, annotated
+
+
+def test_lowercase_and_typed_knobs_are_edited_in_place():
+    knobs = parse_knobs(CODE)
+    new = apply_knobs(CODE, knobs, {"lower_case": 3, "typed": 0.25})
+    assert "lower_case = 3  # search: int 1..3" in new
+    assert "typed: float = 0.25  # search" in new
 
 
 def test_apply_rewrites_values_and_keeps_annotations():

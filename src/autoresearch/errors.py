@@ -40,6 +40,12 @@ class DataUnavailableError(AutoresearchError):
     exit_code = 4
 
 
+class BaselineFailed(AutoresearchError):
+    """The baseline, the unmodified code, did not produce a metric: nothing can be compared."""
+
+    exit_code = 5
+
+
 class ProviderError(AutoresearchError):
     """The LLM provider refused or kept failing (bad key, quota, unknown model, outage)."""
 

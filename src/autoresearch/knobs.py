@@ -1,6 +1,7 @@
-"""Knobs: UPPER_CASE module-level constants annotated for the search, read and edited via AST.
+"""Knobs: module-level assignments annotated for the search, read and edited via AST.
 
     LEARNING_RATE = 3e-3  # search: log 3e-4..3e-2 [optimizer]
+    learning_rate = 6e-4  # search: log 1e-4..1e-2   (any name: nanoGPT's globals are lowercase)
     N_LAYER = 3           # search: int 1..6 [architectural]
     BLOCK_SIZE = 128      # search: choice 32,64,128,256
     DROPOUT = 0.0         # search: float 0.0..0.3 [regularization]
@@ -24,7 +25,6 @@ _ANNOTATION = re.compile(
     r"#\s*search:\s*(?P<kind>log|float|int|choice|bool)\b\s*(?P<spec>[^\[#]*?)\s*"
     r"(?:\[(?P<category>[a-z_]+)\])?\s*$"
 )
-_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
 
 
 class KnobError(ValueError):
@@ -113,23 +113,32 @@ def _parse_file(code: str) -> dict[str, Knob]:
     lines = code.splitlines()
     knobs: dict[str, Knob] = {}
     for node in tree.body:
-        if not (isinstance(node, ast.Assign) and len(node.targets) == 1
-                and isinstance(node.targets[0], ast.Name) and _NAME.match(node.targets[0].id)):
-            continue
-        value_node = node.value
-        if node.lineno != value_node.end_lineno:
+        target = _assigned_name(node)
+        value_node = getattr(node, "value", None)
+        if target is None or value_node is None or node.lineno != value_node.end_lineno:
             continue
         try:
             value = ast.literal_eval(value_node)
         except ValueError:
             continue
         comment = lines[node.lineno - 1][value_node.end_col_offset or 0:]
-        knob = _parse_annotation(node.targets[0].id, value, comment)
+        knob = _parse_annotation(target, value, comment)
         if knob is not None:
             knobs[knob.name] = Knob(**{**knob.__dict__, "line": node.lineno,
                                        "col": value_node.col_offset,
                                        "end_col": value_node.end_col_offset or 0})
     return knobs
+
+
+def _assigned_name(node: ast.stmt) -> str | None:
+    """`name = value` or `name: type = value` at module level; None for anything else."""
+    if isinstance(node, ast.Assign) and len(node.targets) == 1:
+        target = node.targets[0]
+    elif isinstance(node, ast.AnnAssign) and node.value is not None:
+        target = node.target
+    else:
+        return None
+    return target.id if isinstance(target, ast.Name) else None
 
 
 def format_value(value: Any, kind: str) -> str:

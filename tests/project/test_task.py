@@ -10,13 +10,18 @@ from autoresearch.bundle import MARKER
 from autoresearch.errors import UsageError
 from autoresearch.records import FailureKind
 from autoresearch.tasks._project import ProjectBranch, load_project
+from autoresearch.tasks._project.settings import ProjectSettings
 
 from .conftest import TRAIN, make_project
 
 
+def settings(command="python train.py", metric="val_loss", direction="min",
+             edit=("train.py",), **kw) -> ProjectSettings:
+    return ProjectSettings(command=command, metric=metric, direction=direction, edit=edit, **kw)
+
+
 def task_of(project, *edit: str, **kw):
-    return load_project(project, kw.get("command", "python train.py"), "val_loss",
-                        kw.get("direction", "min"), edit or ("train.py",))
+    return load_project(project, settings(edit=edit or ("train.py",), **kw))
 
 
 @pytest.mark.parametrize(("args", "message"), [
@@ -37,8 +42,7 @@ def test_bad_options_are_one_clear_usage_error(project, args, message):
     if options["project"] == "missing":
         options["project"] = project / "missing"
     with pytest.raises(UsageError, match=message):
-        load_project(options["project"], options["command"], options["metric"],
-                     options["direction"], options["edit"])
+        load_project(options.pop("project"), settings(**options))
 
 
 def test_a_study_is_bound_to_the_exact_project(project, tmp_path):
@@ -51,7 +55,7 @@ def test_a_study_is_bound_to_the_exact_project(project, tmp_path):
     assert task.prepare(tmp_path, offline=True).content_hash == first.content_hash
     (project / "prepare.py").write_text((project / "prepare.py").read_text() + "# edit\n")
     assert task.prepare(tmp_path, offline=True).content_hash != first.content_hash
-    other_metric = load_project(project, "python train.py", "val_loss", "max", ("train.py",))
+    other_metric = task_of(project, direction="max")
     assert other_metric.prepare(tmp_path, offline=True).content_hash != first.content_hash
 
 
@@ -77,6 +81,17 @@ def test_baseline_and_prompt(project):
     double = task_of(project, "train.py", "model.py")
     assert double.baseline_source().startswith(f"{MARKER}train.py\n")
     assert MARKER in double.prompt_section() and "- `model.py`" not in double.prompt_section()
+
+
+def test_the_prompt_carries_program_md_the_eval_command_and_overridden_knobs(project):
+    (project / "program.md").write_text("Beat the loss. Never touch prepare.py.\n")
+    (project / "train.py").write_text(TRAIN + "LEARNING_RATE = 0.01\n")
+    task = task_of(project, eval_command="python eval.py", metric_pattern="loss ([0-9.]+)")
+    text = " ".join(task.prompt_section().split())
+    assert "Beat the loss. Never touch prepare.py." in text and "program.md" in text
+    assert "`python eval.py`" in text and "what training prints does not count" in text
+    assert "`loss ([0-9.]+)`" in text
+    assert "knob LEARNING_RATE (train.py line 5) is overridden by the assignment at line" in text
 
 
 def git(repo, *args):

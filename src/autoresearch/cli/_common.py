@@ -58,7 +58,9 @@ def parse_seeds(text: str) -> tuple[int, ...]:
 
 def resolve_task(name: str | None) -> Task:
     if not name:
-        raise UsageError("pass --task NAME; `autoresearch tasks` lists them")
+        raise UsageError("pass --task NAME (`autoresearch tasks` lists them), or --project DIR "
+                         "for your own training script (`autoresearch init` there once, and "
+                         "`autoresearch run` alone works)")
     return get_task(name)
 
 
@@ -81,13 +83,43 @@ def prepare(task: Task, cache: Path | None, offline: bool) -> PreparedData:
     return task.prepare(cache_dir(cache), offline)
 
 
+def store_files(storage: str) -> tuple[Path, ...]:
+    """The store's files (database, WAL, shared memory), whether or not it exists yet: what no
+    run may see and no project may count as its own."""
+    path = Path(str(storage).removeprefix("sqlite:///")).resolve()
+    return tuple(Path(f"{path}{suffix}") for suffix in ("", "-wal", "-shm"))
+
+
 def open_store(storage: str, *, create: bool = True) -> Store:
     return Store(storage, create=create)
 
 
-def pick_study(store: Store, task: str | None, train_seconds: float | None) -> Study:
-    """The most recent study of the one task the store (or --task) names."""
+ProjectDirOpt = Annotated[Path | None, typer.Option(
+    "--project", help="A project folder: its studies (same as --task project:PATH).")]
+
+
+def study_key(task: str | None, project: Path | None) -> tuple[str | None, str | None]:
+    """The task name, and for a project named by its path (`--project DIR`, `--task
+    project:PATH`) the source its studies were recorded with."""
+    if project is not None and task:
+        raise UsageError("pass either --task or --project, not both")
+    if project is None and task and task.startswith("project:"):
+        named = task.split(":", 1)[1]
+        if "/" in named or named in (".", "..") or named.startswith("~"):
+            project = Path(named).expanduser()
+    if project is None:
+        return task, None
+    root = project.resolve()
+    return f"project:{root.name}", f"project {root}"
+
+
+def pick_study(store: Store, task: str | None, train_seconds: float | None,
+               project: Path | None = None) -> Study:
+    """The most recent study of the one task the store (or --task / --project) names."""
+    task, source = study_key(task, project)
     studies = store.studies(task)
+    if source is not None:
+        studies = [s for s in studies if s.data_source == source]
     if train_seconds is not None:
         studies = [s for s in studies if s.budget_seconds == train_seconds]
     if not studies:

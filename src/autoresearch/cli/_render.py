@@ -26,7 +26,8 @@ def seed_line(run: SeedRun, metric: str) -> str:
             stopped = "; " + str(run.extra["stopped"]) if run.extra.get("stopped") else ""
             return (f"seed {run.seed}: {metric}={run.metric:.4f}  ({len(folds)} folds fit in "
                     f"{run.train_seconds:.1f}s, wall {run.wall_seconds:.1f}s{stopped})")
-        return (f"seed {run.seed}: {metric}={run.metric:.4f}  ({run.steps} steps, "
+        steps = f"{run.steps} steps, " if run.steps else ""  # a user's script may not say
+        return (f"seed {run.seed}: {metric}={run.metric:.4f}  ({steps}"
                 f"train {run.train_seconds:.1f}s, start-up {run.startup_seconds:.1f}s)")
     return f"seed {run.seed}: {run.failure.value if run.failure else 'failed'} - {run.reason}"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from autoresearch.cli import dashboard, doctor, evaluate, inspect, report, research
+from autoresearch.cli import dashboard, doctor, evaluate, init, inspect, report, research
 
 
 def register(app: typer.Typer) -> None:
@@ -17,3 +17,4 @@ def register(app: typer.Typer) -> None:
     app.command("doctor")(doctor.doctor)
     app.command("report")(report.report)
     app.command("dashboard")(dashboard.dashboard)
+    app.command("init")(init.init)

@@ -18,6 +18,7 @@ DEFAULT_PORT = 8501
 def dashboard(
     task: c.TaskOpt = None,
     storage: c.StorageOpt = c.DEFAULT_STORAGE,
+    project: c.ProjectDirOpt = None,
     host: Annotated[str, typer.Option(
         "--host", help="Address to bind. Anything but loopback exposes every experiment's "
         "code and logs to the network, without authentication.")] = DEFAULT_HOST,
@@ -30,6 +31,7 @@ def dashboard(
     # would otherwise pay.
     from autoresearch.ui.dashboard import is_loopback, serve
 
+    task, _ = c.study_key(task, project)
     store = c.open_store(storage, create=False)
     try:
         tasks = sorted({s.task for s in store.studies()})

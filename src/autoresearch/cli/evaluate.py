@@ -10,10 +10,15 @@ import typer
 from rich.console import Console
 
 from autoresearch.cli import _common as c
+from autoresearch.cli import _project as p
 from autoresearch.cli._render import seed_line
-from autoresearch.errors import UsageError
+from autoresearch.errors import StorageError, UsageError
+from autoresearch.records import Mode
 from autoresearch.sandbox import JobOptions
 from autoresearch.search.acceptance import Acceptance
+from autoresearch.storage import Store
+from autoresearch.tasks import PreparedData, Task
+from autoresearch.tasks._project import ProjectTask
 
 console = Console()
 
@@ -29,12 +34,24 @@ def eval_command(
     device: c.DeviceOpt = "auto",
     grace: c.GraceOpt = c.DEFAULT_GRACE,
     storage: c.StorageOpt = c.DEFAULT_STORAGE,
+    project: p.ProjectOpt = None,
+    command: p.CommandOpt = None,
+    metric: p.MetricOpt = None,
+    metric_pattern: p.PatternOpt = None,
+    direction: p.DirectionOpt = None,
+    edit: p.EditOpt = None,
+    eval_command: p.EvalCommandOpt = None,
 ) -> None:
     """Validate CANDIDATE and run it in the sandbox on each seed (exit 5 if it fails).
 
-    Nothing is recorded; `--storage` only names the store to hide from the candidate.
+    Nothing is recorded; `--storage` names the store to hide from the candidate (and, for a
+    project, where its baseline learned which files are outputs).
     """
-    chosen = c.resolve_task(task)
+    # eval writes no store, but the user's store must stay out of the candidate's sight.
+    store_files = c.store_files(storage)
+    chosen = p.project_task(project, p.settings_of(command, metric, metric_pattern, direction,
+                                                   edit, eval_command), task, store_files)
+    chosen = chosen or c.resolve_task(task)
     budget = c.budget(chosen, train_seconds)
     seed_list = c.parse_seeds(seeds)
     try:
@@ -52,8 +69,7 @@ def eval_command(
         _emit(result, as_json)
         raise typer.Exit(c.EXIT_CANDIDATE_FAILED)
     data = c.prepare(chosen, cache_dir, offline)
-    # eval writes no store, but the user's store must stay out of the candidate's sight.
-    store_files = tuple(Path(f"{Path(storage).resolve()}{s}") for s in ("", "-wal", "-shm"))
+    chosen = _learned(chosen, storage, budget, data)
     runs = []
     for seed in seed_list:
         options = JobOptions(budget, device=device, grace_seconds=grace, hidden=store_files)
@@ -76,6 +92,25 @@ def eval_command(
     _emit(result, as_json)
     if verdict.failure is not None:
         raise typer.Exit(c.EXIT_CANDIDATE_FAILED)
+
+
+def _learned(task: Task, storage: str, budget: float, data: PreparedData) -> Task:
+    """A project's outputs, as its recorded baseline wrote them (none known: every file is
+    fixed, except for the unmodified files themselves)."""
+    if not isinstance(task, ProjectTask) or not Path(storage).exists():
+        return task
+    try:
+        store = Store(storage, create=False)
+    except StorageError:
+        return task
+    try:
+        study = next((s for s in store.studies(task.name) if s.data_hash == data.content_hash
+                      and s.budget_seconds == budget), None)
+        base = next((e for e in store.experiments(study) if e.proposal.mode is Mode.BASELINE),
+                    None) if study else None
+    finally:
+        store.close()
+    return task.with_baseline(base) if base else task
 
 
 def _emit(result: dict[str, object], as_json: bool) -> None:

@@ -25,10 +25,11 @@ def status(
     task: c.TaskOpt = None,
     train_seconds: c.TrainSecondsOpt = None,
     storage: c.StorageOpt = c.DEFAULT_STORAGE,
+    project: c.ProjectDirOpt = None,
 ) -> None:
     """Table of the study's experiments, best first in the summary line."""
     store = c.open_store(storage, create=False)
-    study = c.pick_study(store, task, train_seconds)
+    study = c.pick_study(store, task, train_seconds, project)
     experiments = store.experiments(study)
     summary = summarize(experiments, study.metric)
     baseline = summary.baseline.metric_mean if summary.baseline else None
@@ -71,13 +72,14 @@ def export(
     task: c.TaskOpt = None,
     train_seconds: c.TrainSecondsOpt = None,
     storage: c.StorageOpt = c.DEFAULT_STORAGE,
+    project: c.ProjectDirOpt = None,
 ) -> None:
     """Write every experiment of the study to a file (the sealed test only for kept ones)."""
     suffix = output.suffix.lower()
     if suffix not in (".tsv", ".csv", ".json"):
         raise UsageError(f"cannot tell the format of {output}; end it with .tsv, .csv or .json")
     store = c.open_store(storage, create=False)
-    study = c.pick_study(store, task, train_seconds)
+    study = c.pick_study(store, task, train_seconds, project)
     experiments = store.experiments(study)
     numbers = {e.id: e.number for e in experiments}
     rows = [_export_row(e, numbers) for e in experiments]

@@ -20,6 +20,7 @@ def report(
     task: c.TaskOpt = None,
     train_seconds: c.TrainSecondsOpt = None,
     storage: c.StorageOpt = c.DEFAULT_STORAGE,
+    project: c.ProjectDirOpt = None,
     cdn: Annotated[bool, typer.Option(
         "--cdn", help="Load plotly.js from its CDN: a file of a few hundred KB that needs a "
         "network to display, instead of one that works offline (~5 MB).")] = False,
@@ -32,7 +33,7 @@ def report(
     started = time.perf_counter()
     store = c.open_store(storage, create=False)
     try:
-        study = c.pick_study(store, task, train_seconds)
+        study = c.pick_study(store, task, train_seconds, project)
         experiments = store.experiments(study)
     finally:
         store.close()

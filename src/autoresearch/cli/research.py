@@ -11,24 +11,25 @@ from rich.console import Console
 
 from autoresearch.analysis.study import summarize
 from autoresearch.cli import _common as c
+from autoresearch.cli import _project as p
 from autoresearch.cli._render import LiveObserver, fmt, summary_line
 from autoresearch.engine import ResearchLoop, RunSettings
 from autoresearch.engine.loop import Observer
-from autoresearch.errors import AutoresearchError, UsageError
+from autoresearch.errors import UsageError
 from autoresearch.execution import make_executor
-from autoresearch.records import Status
+from autoresearch.records import Experiment
 from autoresearch.sandbox import JobOptions
-from autoresearch.search import LLMOptions, make_proposer
+from autoresearch.search import LLMOptions, OfflineProposer, make_proposer
 from autoresearch.search.acceptance import Acceptance
 from autoresearch.search.strategy import Strategy
 from autoresearch.tasks import Task
-from autoresearch.tasks._project import BranchRecorder, ProjectBranch, ProjectTask, load_project
+from autoresearch.tasks._project import BranchRecorder, ProjectBranch, ProjectTask
 
 console = Console()
 
 LLM_PANEL = "LLM proposer"
 PARALLEL_PANEL = "Parallel execution"
-PROJECT_PANEL = "Project folder (bring your own training script)"
+PROJECT_PANEL = p.PANEL
 TABULAR_PANEL = "Tabular pipeline"
 
 
@@ -63,18 +64,23 @@ class RunRequest:
     metric: str | None = None
     direction: str | None = None
     edit: tuple[str, ...] = field(default=())
+    metric_pattern: str | None = None
+    eval_command: str | None = None
     git_branch: str | None = None
     target: str | None = None
     framework: str | None = None
     dataset: str | None = None
 
 
-def _loop(task: Task, request: RunRequest) -> ResearchLoop:
+def _loop(task: Task, request: RunRequest, propose: bool = True) -> ResearchLoop:
     budget = c.budget(task, request.train_seconds)
+    fixed = p.overridden_knobs(task, console) if propose else frozenset()
     chosen = make_proposer(
         request.proposer, budget_seconds=budget, notify=lambda m: console.print(f"   {m}"),
         llm=LLMOptions(request.provider, request.model, request.base_url, request.max_cost,
-                       request.max_tokens))
+                       request.max_tokens), fixed_knobs=fixed)
+    if propose and isinstance(chosen, OfflineProposer):
+        p.check_knobs(task, fixed)  # before the baseline: nothing to propose stops the run now
     store = c.open_store(request.storage)
     data = c.prepare(task, request.cache_dir, request.offline)
     study = store.study(task.name, task.metric, budget, data.content_hash, data.source)
@@ -96,18 +102,25 @@ def _loop(task: Task, request: RunRequest) -> ResearchLoop:
 
 
 def _task_for(request: RunRequest) -> Task:
-    if request.project is not None:
-        if request.task:
-            raise UsageError("pass either --task or --project, not both")
-        return load_project(request.project, request.command, request.metric,
-                            request.direction, request.edit)
-    stray = [name for name, value in (
-        ("--command", request.command), ("--metric", request.metric),
-        ("--direction", request.direction), ("--edit", request.edit),
-        ("--git-branch", request.git_branch)) if value]
-    if stray:
-        raise UsageError(f"{', '.join(stray)} only apply to --project DIR")
+    project = p.project_task(
+        request.project,
+        p.settings_of(request.command, request.metric, request.metric_pattern,
+                      request.direction, request.edit, request.eval_command),
+        request.task, ignored=c.store_files(request.storage))
+    if project is not None:
+        return project
+    if request.git_branch:
+        raise UsageError("--git-branch only applies to --project DIR")
     return c.resolve_task(request.task)
+
+
+def _start(loop: ResearchLoop) -> Experiment:
+    """The baseline, reported; a project task learns from it which files are outputs."""
+    base = loop.baseline()
+    p.report_baseline(loop.task, base, console)
+    if isinstance(loop.task, ProjectTask):
+        loop.task = loop.task.with_baseline(base)
+    return base
 
 
 def _observer(task: Task, request: RunRequest, live: Observer) -> Observer:
@@ -168,19 +181,13 @@ def run(
         "--fork-server/--no-fork-server", help="Fork seed runs from a warm interpreter per "
         "worker slot (torch imported once) instead of starting a fresh one each time.",
         rich_help_panel=PARALLEL_PANEL)] = True,
-    project: Annotated[Path | None, typer.Option(
-        "--project", help="Your project folder.", rich_help_panel=PROJECT_PANEL)] = None,
-    command: Annotated[str | None, typer.Option(
-        "--command", help='Training command, e.g. "python train.py".',
-        rich_help_panel=PROJECT_PANEL)] = None,
-    metric: Annotated[str | None, typer.Option(
-        "--metric", help="Name of the metric the script prints.", rich_help_panel=PROJECT_PANEL)
-    ] = None,
-    direction: Annotated[str | None, typer.Option(
-        "--direction", help="min or max.", rich_help_panel=PROJECT_PANEL)] = None,
-    edit: Annotated[list[str] | None, typer.Option(
-        "--edit", help="A file candidates may change (repeatable).",
-        rich_help_panel=PROJECT_PANEL)] = None,
+    project: p.ProjectOpt = None,
+    command: p.CommandOpt = None,
+    metric: p.MetricOpt = None,
+    metric_pattern: p.PatternOpt = None,
+    direction: p.DirectionOpt = None,
+    edit: p.EditOpt = None,
+    eval_command: p.EvalCommandOpt = None,
     git_branch: Annotated[str | None, typer.Option(
         "--git-branch", help="Commit each kept experiment to this branch of the project.",
         rich_help_panel=PROJECT_PANEL)] = None,
@@ -205,8 +212,8 @@ def run(
         max_cost=max_cost, max_tokens=max_tokens, workers=workers, executor=executor,
         ray_address=ray_address, fork_server=fork_server,
         project=project, command=command, metric=metric, direction=direction,
-        edit=tuple(edit or ()), git_branch=git_branch, target=target, framework=framework,
-        dataset=dataset,
+        edit=tuple(edit or ()), metric_pattern=metric_pattern, eval_command=eval_command,
+        git_branch=git_branch, target=target, framework=framework, dataset=dataset,
     )
     if request.source is not None or request.dataset is not None:
         from autoresearch.cli.tabular import run_pipeline
@@ -219,9 +226,7 @@ def run_script(request: RunRequest) -> None:
     """The loop for script tasks: built-in tasks and project folders."""
     loop = _loop(_task_for(request), request)
     try:
-        base = loop.baseline()
-        if base.status is not Status.KEPT:
-            raise AutoresearchError(f"the baseline failed ({base.status.value}): {base.reason}")
+        _start(loop)
         workers = request.workers or loop.executor.workers
         reason = loop.run(request.max_experiments, request.time_budget, workers=workers)
     finally:
@@ -239,20 +244,28 @@ def baseline(
     offline: c.OfflineOpt = False,
     device: c.DeviceOpt = "auto",
     grace: c.GraceOpt = c.DEFAULT_GRACE,
+    project: p.ProjectOpt = None,
+    command: p.CommandOpt = None,
+    metric: p.MetricOpt = None,
+    metric_pattern: p.PatternOpt = None,
+    direction: p.DirectionOpt = None,
+    edit: p.EditOpt = None,
+    eval_command: p.EvalCommandOpt = None,
 ) -> None:
     """Train the task's baseline on every seed and record it as the study's reference."""
     request = RunRequest(storage=storage, task=task, train_seconds=train_seconds,
                          seeds=c.parse_seeds(seeds), cache_dir=cache_dir, offline=offline,
-                         device=device, grace=grace, proposer="offline")
-    loop = _loop(_task_for(request), request)
+                         device=device, grace=grace, proposer="offline", project=project,
+                         command=command, metric=metric, metric_pattern=metric_pattern,
+                         direction=direction, edit=tuple(edit or ()), eval_command=eval_command)
+    loop = _loop(_task_for(request), request, propose=False)
     try:
         result = loop.baseline()
     finally:
         loop.executor.shutdown()
-    metric = loop.study.metric.name
+    metric_name = loop.study.metric.name
     for run in result.seed_runs:
-        console.print(f"seed {run.seed}: {metric} = {fmt(run.metric)}", highlight=False)
-    if result.status is not Status.KEPT:
-        raise AutoresearchError(f"the baseline failed ({result.status.value}): {result.reason}")
-    console.print(f"mean {metric} = {fmt(result.metric_mean)} ± {fmt(result.metric_std)}",
+        console.print(f"seed {run.seed}: {metric_name} = {fmt(run.metric)}", highlight=False)
+    p.report_baseline(loop.task, result, console)
+    console.print(f"mean {metric_name} = {fmt(result.metric_mean)} ± {fmt(result.metric_std)}",
                   highlight=False)

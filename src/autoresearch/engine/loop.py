@@ -26,6 +26,7 @@ from autoresearch.execution import Executor
 from autoresearch.records import Experiment, FailureKind, Mode, Proposal, SeedRun, Status
 from autoresearch.sandbox import Job, JobOptions
 from autoresearch.search.acceptance import Acceptance, Verdict
+from autoresearch.search.notes import notes
 from autoresearch.search.offline import parse_values
 from autoresearch.search.proposer import ProposalContext, Proposer
 from autoresearch.search.strategy import Plan, SearchStrategy
@@ -292,6 +293,11 @@ class ResearchLoop:
         verdict = self.acceptance.decide(runs, best, len(self.settings.seeds))
         if flight.baseline and verdict.failure is None:
             verdict = replace(verdict, status=Status.KEPT)
+        parent_id = flight.experiment.proposal.parent_id
+        parent = next((e for e in self.history() if e.id == parent_id), None)
+        found = notes(runs, parent, self.study.metric.name)
+        if found and verdict.failure is None:
+            verdict = replace(verdict, reason="; ".join([verdict.reason, *found]))
         return verdict
 
     def _evaluate(self, experiment: Experiment, baseline: bool = False) -> Experiment:

@@ -1,9 +1,12 @@
-"""A fresh copy of a user's project per seed run: only the editable files writable.
+"""A fresh copy of a user's project per seed run: sources fixed, outputs writable.
 
-Every other file is copied read-only (files over LINK_BYTES are linked to the original instead,
-so a data file is not copied per run) and fingerprinted before and after the run: a run that
-changed one is rejected. Under bubblewrap the linked originals are mounted read-only; file modes
-alone do not stop a process running as root, which is why the fingerprints are checked.
+Every file of the project is copied (files over LINK_BYTES are linked to the original instead,
+so a data file is not copied per run) and fingerprinted before and after the run. A file is an
+*output* when the user's own, unmodified files write it (a checkpoint, a log, a cache: the
+baseline's runs are trusted and tell which), and a run may overwrite outputs; every other file
+is fixed, copied read-only, and a run that changed one is rejected. Under bubblewrap fixed files
+are also mounted read-only; file modes alone do not stop a process running as root, which is
+why the fingerprints are checked.
 """
 
 from __future__ import annotations
@@ -14,15 +17,18 @@ import hashlib
 import os
 import shutil
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 IGNORED_DIRS = frozenset({".git", ".hg", ".svn", "__pycache__", ".venv", "venv", ".mypy_cache",
                           ".pytest_cache", ".ruff_cache", "node_modules", ".ipynb_checkpoints"})
-# Our own store may sit in the project folder (the default is ./autoresearch.db).
+# Our own store may sit in the project folder (the default is ./autoresearch.db); a store with
+# another name is passed in as hidden.
 IGNORED_FILES = ("*.pyc", "autoresearch.db", "autoresearch.db-*", ".DS_Store")
 LINK_BYTES = 64 * 1024 * 1024
 HASH_BYTES = 16 * 1024 * 1024  # larger files are fingerprinted by size and mtime only
+READ_ONLY = stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH
+EXECUTABLE = stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH
 
 
 def project_files(root: Path, hidden: tuple[Path, ...] = ()) -> list[str]:
@@ -50,27 +56,65 @@ def fingerprint(path: Path) -> str:
 @dataclass(frozen=True)
 class Workspace:
     root: Path  # the copy; the command runs here
-    fixed: dict[str, str]  # read-only relative path -> fingerprint
+    copied: dict[str, str]  # every file copied or linked from the project -> its fingerprint
+    writable: frozenset[str] | None  # outputs a run may overwrite; None: any file (trusted)
+    edit: frozenset[str]  # the candidate's files
     linked: tuple[Path, ...]  # originals the copy links to (large files)
+    # Modification times of the copies: a file written again with the same bytes (a
+    # deterministic script's checkpoint) is an output all the same.
+    stamps: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def fixed(self) -> tuple[str, ...]:
+        """Files a run must leave as they are."""
+        if self.writable is None:
+            return ()
+        return tuple(n for n in self.copied if n not in self.writable)
 
     def changed(self) -> list[str]:
-        """Read-only files that are gone or differ from their fingerprint."""
+        """Copied files that are gone or differ from their fingerprint."""
         out = []
-        for name, before in self.fixed.items():
-            path = self.root / name
+        for name, before in self.copied.items():
             try:
-                now = fingerprint(path)
+                now = fingerprint(self.root / name)
             except OSError:
                 now = "missing"
             if now != before:
                 out.append(name)
         return out
 
+    def violations(self) -> list[str]:
+        """Fixed files the run changed."""
+        fixed = set(self.fixed)
+        return [name for name in self.changed() if name in fixed]
+
+    def outputs(self) -> list[str]:
+        """Files the run wrote: created, or copied and written again (fixed ones excepted)."""
+        fixed = set(self.fixed)
+        created = [n for n in project_files(self.root)
+                   if n not in self.copied and n not in self.edit]
+        written = [n for n, stamp in self.stamps.items() if _stamp(self.root / n) != stamp]
+        return sorted({*created, *(n for n in (*self.changed(), *written) if n not in fixed)})
+
+    def hand_over(self, target: Path) -> None:
+        """Move this run's outputs into another copy of the project (regular files only)."""
+        for name in self.outputs():
+            source = self.root / name
+            if source.is_symlink() or not source.is_file():
+                continue
+            destination = target / name
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(source, destination)
+
 
 def prepare_workspace(source: Path, target: Path, files: dict[str, str],
-                      hidden: tuple[Path, ...] = (), link_bytes: int = LINK_BYTES) -> Workspace:
-    """Copy `source` to `target`, then write the editable `files` (relative path -> text)."""
-    fixed: dict[str, str] = {}
+                      hidden: tuple[Path, ...] = (), link_bytes: int = LINK_BYTES,
+                      outputs: frozenset[str] | None = frozenset()) -> Workspace:
+    """Copy `source` to `target`, then write the editable `files` (relative path -> text).
+
+    `outputs`: the files a run may overwrite (copied writable); None trusts the run with every
+    file (the user's own code: whatever it writes is an output)."""
+    copied: dict[str, str] = {}
     linked: list[Path] = []
     for name in project_files(source, hidden):
         if name in files:
@@ -82,14 +126,22 @@ def prepare_workspace(source: Path, target: Path, files: dict[str, str],
             linked.append(original.resolve())
         else:
             shutil.copyfile(original, copy)
-            copy.chmod(stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH
-                       | (original.stat().st_mode & (stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)))
-        fixed[name] = fingerprint(copy)
+            writable = stat.S_IWUSR if outputs is None or name in outputs else 0
+            copy.chmod(READ_ONLY | writable | (original.stat().st_mode & EXECUTABLE))
+        copied[name] = fingerprint(copy)
     for name, text in files.items():
         path = target / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
-    return Workspace(target, fixed, tuple(linked))
+    stamps = {name: _stamp(target / name) for name in copied}
+    return Workspace(target, copied, outputs, frozenset(files), tuple(linked), stamps)
+
+
+def _stamp(path: Path) -> int:
+    try:
+        return path.lstat().st_mtime_ns
+    except OSError:
+        return -1
 
 
 def remove_tree(path: Path) -> None:

@@ -68,10 +68,12 @@ def connect_llm(kind: str, llm: LLMOptions | None = None, env: Mapping[str, str]
 
 def make_proposer(kind: str, seed: int = 0, *, llm: LLMOptions | None = None,
                   env: Mapping[str, str] | None = None, budget_seconds: float = 0.0,
-                  notify: Callable[[str], None] | None = None) -> Proposer:
+                  notify: Callable[[str], None] | None = None,
+                  fixed_knobs: frozenset[str] = frozenset()) -> Proposer:
     """`offline`; `llm` (the model alone); `hybrid` (the model for structure, the offline search
-    for knobs); `auto`: hybrid when a provider is named or a key is set, else offline."""
-    offline = OfflineProposer(seed=seed)
+    for knobs); `auto`: hybrid when a provider is named or a key is set, else offline.
+    `fixed_knobs`: knobs the offline search must leave alone (the script overrides them)."""
+    offline = OfflineProposer(seed=seed, fixed=fixed_knobs)
     connected = connect_llm(kind, llm, env, notify)
     if connected is None:
         return offline

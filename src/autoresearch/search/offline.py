@@ -31,14 +31,17 @@ optuna.logging.set_verbosity(optuna.logging.WARNING)
 class OfflineProposer:
     name = "offline"
 
-    def __init__(self, seed: int = 0) -> None:
+    def __init__(self, seed: int = 0, fixed: frozenset[str] = frozenset()) -> None:
         self.seed = seed
+        # Knobs the script overrides after setting them: turning them would change nothing.
+        self.fixed = fixed
 
     def propose(self, context: ProposalContext) -> Proposal:
         try:
             knobs = parse_knobs(context.parent.code)
         except (KnobError, SyntaxError) as exc:
             raise ProposalError(f"cannot read the parent's knobs: {exc}") from exc
+        knobs = {n: k for n, k in knobs.items() if n not in self.fixed}
         if not knobs:
             raise ProposalError("the parent has no `# search:` annotated knobs to tune; add "
                                 "annotations or use an LLM proposer")
