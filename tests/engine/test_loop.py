@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from autoresearch.errors import CostLimitReached, ProposalError
+import pytest
+
+from autoresearch.errors import AutoresearchError, CostLimitReached, ProposalError
 from autoresearch.metric import Direction, Metric
 from autoresearch.records import FailureKind, LLMUsage, Mode, Proposal, SeedRun, Status
 from tests.engine.kit import (
@@ -127,6 +129,14 @@ def test_the_history_is_read_once_however_long_the_study(tmp_path) -> None:
     research.run(max_experiments=30, workers=3)
     assert len(research.history()) == 31
     assert research.store.reads == 1  # type: ignore[attr-defined]
+
+
+def test_step_runs_one_experiment_to_its_verdict(tmp_path) -> None:
+    research = loop(tmp_path, [candidate(0.6, 0.6)], strategy=ManyPlans(KitTask().metric, 1))
+    research.baseline()
+    assert research.step().status is Status.KEPT
+    with pytest.raises(AutoresearchError, match="nothing left"):
+        research.step()
 
 
 def test_a_strategy_with_nothing_left_stops_the_run(tmp_path) -> None:

@@ -21,7 +21,7 @@ import traceback
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, replace
 
-from autoresearch.errors import CostLimitReached, ProposalError
+from autoresearch.errors import AutoresearchError, CostLimitReached, ProposalError
 from autoresearch.execution import Executor
 from autoresearch.records import Experiment, FailureKind, Mode, Proposal, SeedRun, Status
 from autoresearch.sandbox import Job, JobOptions
@@ -102,6 +102,13 @@ class ResearchLoop:
                             mode=Mode.BASELINE, parent_id=None, proposer="baseline",
                             knobs=knobs() if callable(knobs) else parse_values(code))
         return self._evaluate(existing or self._record(proposal, ""), baseline=True)
+
+    def step(self) -> Experiment:
+        """Propose one experiment and run it to its verdict (bench/overhead.py times these)."""
+        plans = self._plans(frozenset(), 1)
+        if not plans:
+            raise AutoresearchError("the strategy has nothing left to try")
+        return self._evaluate(self._propose(plans[0]))
 
     def run(self, max_experiments: int, time_budget: float | None = None,
             workers: int = 1) -> str:
