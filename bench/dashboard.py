@@ -30,7 +30,8 @@ from rich.console import Console
 from rich.table import Table
 
 from autoresearch.metric import Direction, Metric
-from autoresearch.storage import FailureKind, Mode, Proposal, SeedRun, Status, Store, Study
+from autoresearch.records import FailureKind, Mode, Proposal, SeedRun, Status
+from autoresearch.storage import Store, Study
 from autoresearch.tasks import get_task
 
 FAILURES = (FailureKind.CRASH, FailureKind.TIMEOUT, FailureKind.OOM, FailureKind.DIVERGENCE,

@@ -25,11 +25,12 @@ from rich.table import Table
 
 from autoresearch.engine import ResearchLoop, RunSettings
 from autoresearch.execution import make_executor
+from autoresearch.records import Mode
 from autoresearch.sandbox import JobOptions
 from autoresearch.search import OfflineProposer
 from autoresearch.search.acceptance import Acceptance
 from autoresearch.search.strategy import Strategy
-from autoresearch.storage import Mode, Store
+from autoresearch.storage import Store
 from autoresearch.tasks import get_task
 
 

@@ -41,7 +41,7 @@ def run_cli(args: list[str], env: dict[str, str], cwd: Path | None = None,
 
 def baseline_with(**knobs: object) -> str:
     """The shakespeare baseline with some knob values replaced (a real, small candidate)."""
-    from autoresearch.search.knobs import apply_knobs, parse_knobs
+    from autoresearch.knobs import apply_knobs, parse_knobs
 
     code = get_task("shakespeare").baseline_source()
     return apply_knobs(code, parse_knobs(code), knobs)

@@ -13,6 +13,7 @@ from safetensors.torch import save
 from torch import nn
 from torch.nn import functional as F
 
+from autoresearch.records import FailureKind
 from autoresearch.sandbox.evaluator import Evaluator, EvaluatorKey, export_model, load_graph
 from autoresearch.sandbox.evaluator.graph import METADATA_KEY, GraphRejected
 from autoresearch.sandbox.evaluator.scoring import (
@@ -21,7 +22,6 @@ from autoresearch.sandbox.evaluator.scoring import (
     strided_batches,
 )
 from autoresearch.sandbox.sealed import split_data_files
-from autoresearch.storage import FailureKind
 from autoresearch.tasks.shakespeare.scoring import EVAL_BATCH, ByteLMScoring, windows
 
 CPU = torch.device("cpu")

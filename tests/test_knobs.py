@@ -1,6 +1,6 @@
 import pytest
 
-from autoresearch.search.knobs import KnobError, apply_knobs, parse_knobs
+from autoresearch.knobs import KnobError, apply_knobs, parse_knobs
 from autoresearch.tasks import get_task
 
 CODE = """\

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from autoresearch.records import FailureKind
 from autoresearch.sandbox import JobOptions, Limits, SeedJob, run_seed
 from autoresearch.sandbox.limits import budget_slack, setup_allowance
-from autoresearch.storage import FailureKind
 from autoresearch.tasks import get_task
 
 from .conftest import TINY_BUDGET, baseline_with

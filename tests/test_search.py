@@ -7,12 +7,12 @@ import random
 import pytest
 
 from autoresearch.errors import ProposalError
+from autoresearch.knobs import parse_knobs
+from autoresearch.records import Experiment, Mode, Proposal, SeedRun, Status
 from autoresearch.search import OfflineProposer, ProposalContext
 from autoresearch.search.acceptance import Acceptance
-from autoresearch.search.knobs import parse_knobs
 from autoresearch.search.offline import parse_values
 from autoresearch.search.strategy import Strategy
-from autoresearch.storage import Experiment, Mode, Proposal, SeedRun, Status
 from autoresearch.tasks import Direction, Metric, get_task
 
 LOW = Metric("val_bpb", Direction.MIN)

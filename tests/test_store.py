@@ -12,7 +12,8 @@ import time
 import pytest
 
 from autoresearch.errors import SchemaTooNewError, StorageError
-from autoresearch.storage import Mode, Proposal, SeedRun, Status, Store
+from autoresearch.records import Mode, Proposal, SeedRun, Status
+from autoresearch.storage import Store
 from autoresearch.storage.schema import SCHEMA_VERSION
 from autoresearch.tasks import get_task
 

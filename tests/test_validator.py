@@ -1,7 +1,7 @@
 import pytest
 
+from autoresearch.records import FailureKind
 from autoresearch.sandbox import validate
-from autoresearch.storage import FailureKind
 from autoresearch.tasks import get_task
 
 HEAD = "import harness\nimport torch\nimport os\nimport sys\n"

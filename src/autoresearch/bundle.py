@@ -6,7 +6,7 @@ knob search, prompts). One file is its text verbatim; several are sections under
     # autoresearch-file: model.py
     <model.py>
 
-Knobs are read per Python section (see search/knobs.py), so a bundle may hold non-Python files.
+Knobs are read per Python section (see knobs.py), so a bundle may hold non-Python files.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from autoresearch.storage.records import LLMUsage
+    from autoresearch.records import LLMUsage
 
 
 class AutoresearchError(Exception):

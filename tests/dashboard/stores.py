@@ -7,16 +7,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from autoresearch.metric import Direction, Metric
-from autoresearch.storage import (
-    Experiment,
-    FailureKind,
-    Mode,
-    Proposal,
-    SeedRun,
-    Status,
-    Store,
-    Study,
-)
+from autoresearch.records import Experiment, FailureKind, Mode, Proposal, SeedRun, Status
+from autoresearch.storage import Store, Study
 
 CODE = "import harness\n\nLR = 3e-3  # search: log 3e-4..3e-2 [optimizer]\nharness.evaluate()\n"
 

@@ -7,9 +7,10 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
+from autoresearch.analysis.study import summarize
 from autoresearch.metric import Direction
-from autoresearch.storage import FailureKind, Mode, Status, Store
-from autoresearch.storage.analysis import summarize
+from autoresearch.records import FailureKind, Mode, Status
+from autoresearch.storage import Store
 from autoresearch.ui.dashboard import create_app
 
 from .stores import add, baseline, long_study, open_study
@@ -149,8 +150,8 @@ def test_running_experiment_detail_polls_until_finished(tmp_path):
 
 
 def test_pipeline_study_shows_rankings_interactions_and_pruned(tmp_path):
-    from autoresearch.pipeline import analysis
-    from autoresearch.pipeline.combo import Combo
+    from autoresearch.analysis import pipeline as analysis
+    from autoresearch.analysis.combo import Combo
 
     store, study = open_study(tmp_path / "s.db", task="kr-vs-kp", metric="accuracy",
                               direction=Direction.MAX)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from autoresearch.storage import FailureKind, Status, Store
+from autoresearch.records import FailureKind, Status
+from autoresearch.storage import Store
 from autoresearch.ui.dashboard import create_app
 from tests.browser import open_page, requires_chromium, screenshot, serve
 

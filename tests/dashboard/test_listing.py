@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from autoresearch.analysis.study import summarize
 from autoresearch.metric import Direction
-from autoresearch.storage import FailureKind, SeedRun, Status
-from autoresearch.storage.analysis import summarize
+from autoresearch.records import FailureKind, SeedRun, Status
 from autoresearch.ui.dashboard.data import StudyCache, StudyData
 
 from .stores import add, baseline, finish, open_study

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from autoresearch.metric import Direction
-from autoresearch.storage import FailureKind, Mode, Status
+from autoresearch.records import FailureKind, Mode, Status
 from autoresearch.ui.dashboard import views
 from autoresearch.ui.dashboard.data import StudyData
 

@@ -8,16 +8,15 @@ import jinja2
 import pytest
 
 from autoresearch.errors import CostLimitReached, ProposalError, UsageError
+from autoresearch.knobs import apply_knobs, parse_knobs
 from autoresearch.llm import RetryPolicy, connect, resolve
 from autoresearch.llm.pricing import PriceTable
 from autoresearch.llm.prompts import render
+from autoresearch.records import Experiment, FailureKind, LLMUsage, Mode, Proposal, SeedRun, Status
 from autoresearch.search import OfflineProposer, ProposalContext
 from autoresearch.search.hybrid import HybridProposer
-from autoresearch.search.knobs import apply_knobs, parse_knobs
 from autoresearch.search.llm import LLMProposer, LLMSettings
 from autoresearch.search.offline import parse_values
-from autoresearch.storage import Experiment, Mode, Proposal, SeedRun, Status
-from autoresearch.storage.records import FailureKind, LLMUsage
 from autoresearch.tasks import get_task
 
 from .fake_provider import FakeProvider, Reply, user_prompt

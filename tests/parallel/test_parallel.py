@@ -15,9 +15,9 @@ import pytest
 
 from autoresearch.execution import LocalExecutor, Slot, plan_slots
 from autoresearch.execution.hardware import GPU, Hardware
+from autoresearch.records import Mode, Status
 from autoresearch.sandbox import JobOptions, SeedJob
 from autoresearch.search.strategy import Strategy
-from autoresearch.storage import Mode, Status
 from autoresearch.tasks import get_task
 
 from ..conftest import baseline_with, run_cli

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from autoresearch.pipeline.combo import Combo
+from autoresearch.analysis.combo import Combo
 from autoresearch.pipeline.space import Implementation, Param, SearchSpace
 
 

@@ -4,20 +4,40 @@ from __future__ import annotations
 
 import pytest
 
+from autoresearch.analysis.pipeline import interactions, pruned, slot_rankings
+from autoresearch.analysis.study import best_of
 from autoresearch.metric import Direction, Metric
-from autoresearch.pipeline.analysis import interactions, pruned, slot_rankings
-from autoresearch.pipeline.coordinator import Coordinator
-from autoresearch.pipeline.modes import Candidate
-from autoresearch.storage import Mode, Store
+from autoresearch.pipeline import Coordinator
+from autoresearch.records import Mode
+from autoresearch.search.strategy import Plan
+from autoresearch.storage import Store
 from tests.pipeline.conftest import ScriptedBackend
 
 
+class Given:
+    """A strategy that hands out the given combos, in order."""
+
+    def __init__(self, metric: Metric, combos: list) -> None:
+        self.metric, self.combos = metric, combos
+
+    def best(self, history):
+        return best_of(list(history), self.metric)
+
+    def plans(self, history, number, rng, busy, count):
+        plans = [Plan(Mode.EXPLORE, history[0], combo, "test")
+                 for combo in self.combos[:count]]
+        del self.combos[:count]
+        return plans
+
+
 def _measure(backend: ScriptedBackend, store: Store, pairs: list[tuple[str, str]]) -> Coordinator:
+    """The combos measured in order by the engine, after the study's baseline."""
     coordinator = Coordinator(backend, store=store)
     space = coordinator.space
-    for features, model in pairs:
-        combo = space.combo({"features": features, "model": model})
-        coordinator._run([Candidate(combo, None, "test")], Mode.EXPLORE)
+    coordinator.loop.strategy = Given(coordinator.metric, [
+        space.combo({"features": features, "model": model}) for features, model in pairs])
+    coordinator.loop.baseline()
+    coordinator.loop.run(len(pairs))
     return coordinator
 
 

@@ -1,4 +1,5 @@
-"""The coordinator over a custom Backend: modes, pruning, dedup, resume, LLM rounds."""
+"""The Python API (Coordinator over a custom Backend, on the engine): modes, pruning, dedup,
+resume, LLM turns."""
 
 from __future__ import annotations
 
@@ -7,15 +8,15 @@ from collections import Counter
 
 import pytest
 
+from autoresearch.analysis.combo import combo_of
 from autoresearch.errors import ProposalError
 from autoresearch.metric import Direction, Metric
 from autoresearch.pipeline import Backend, Coordinator
-from autoresearch.pipeline.combo import combo_of
 from autoresearch.pipeline.modes import Planner, Skips
 from autoresearch.pipeline.proposer import SlotContext, SlotProposal
 from autoresearch.pipeline.space import Implementation, Param, SearchSpace
-from autoresearch.storage import Mode, Status, Store
-from autoresearch.storage.records import FailureKind, LLMUsage
+from autoresearch.records import FailureKind, LLMUsage, Mode, Status
+from autoresearch.storage import Store
 from tests.pipeline.conftest import ScriptedBackend
 
 
@@ -38,15 +39,8 @@ class ScriptedSlotProposer:
 
 
 class BoostAwareBackend(ScriptedBackend):
-    def __init__(self) -> None:
-        super().__init__()
-        self.added: list[str] = []
-
-    def add_implementation(self, impl) -> None:
-        self.added.append(impl.name)
-
     def value(self, combo) -> float:
-        if combo["model"] in self.added:
+        if combo["model"].startswith("llm_") and "boosted" in combo.sources["model"]:
             return 0.9 + (0.02 if combo["features"] == "poly" else 0.0)
         return super().value(combo)
 
@@ -125,11 +119,13 @@ def test_a_killed_run_resumes_without_rerunning_or_overwriting(tmp_path) -> None
     # A combo recorded as running, as a kill -9 between add_experiment and its verdict leaves it.
     space = coordinator.space
     orphan = space.combo({"features": "poly", "model": "forest"}, {"model": {"depth": 8}})
-    from autoresearch.storage import Proposal
+    from autoresearch.pipeline.proposer import combo_json
+    from autoresearch.records import Proposal
 
     store = Store(path)
     store.add_experiment(coordinator.study, Proposal(
-        code="{}", description=orphan.describe(), category="model", mode=Mode.EXPLOIT,
+        code=combo_json(orphan), description=orphan.describe(), category="model",
+        mode=Mode.EXPLOIT,
         parent_id=None, proposer="pipeline", knobs=orphan.knobs()), "", [])
     second = ScriptedBackend()
     resumed = Coordinator(second, budget_per_round=5, store=store)

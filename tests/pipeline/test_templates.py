@@ -5,25 +5,36 @@ from __future__ import annotations
 import importlib.util
 import math
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from autoresearch.pipeline import datasets
 from autoresearch.pipeline.catalog import FRAMEWORKS, Renderer, space_for
-from autoresearch.pipeline.harness import Dataset, FoldCache, cross_validate
-from autoresearch.pipeline.table import prepare
+from autoresearch.pipeline.fold import Problem, fit_predict, slots_of
+from autoresearch.pipeline.scoring import PROBA_METRICS, score
+from autoresearch.pipeline.table import Labelled, Table, prepare
 from autoresearch.sandbox.validator import validate
 from tests.pipeline.conftest import mixed_frame
 
 
-def _dataset(tmp_path, kind: str, metric: str | None = None) -> tuple[Dataset, object]:
+def _dataset(tmp_path, kind: str, metric: str | None = None) -> tuple[Labelled, Table]:
     frame = mixed_frame(80)
     if kind == "regression":
         frame = frame.assign(label=frame["x1"] * 3 + (frame["colour"] == "red"))
     table = prepare(datasets.Source("t", frame, "label", "x"), tmp_path, (0,), folds=2,
                     metric=metric)
-    dev = pd.read_pickle(table.directory / "dev.pkl")
-    return Dataset.from_frame(dev, table.target, table.kind, table.metric.name), table
+    return Labelled.load(table), table
+
+
+def cross_validate(code: str, data: Labelled) -> list[float]:
+    """Two folds of the combo, fitted in this process (the sandboxing is tested elsewhere)."""
+    problem = Problem(data.kind, len(data.classes), 0, 1, data.metric.name)
+    proba = data.metric.name in PROBA_METRICS
+    return [score(data.metric.name, data.y_dev[valid],
+                  fit_predict(slots_of(code), problem, data.X_dev, train, data.y_dev[train],
+                              valid, proba), len(data.classes))
+            for train, valid in data.splits(0)]
 
 
 def _cheap(impl) -> dict:
@@ -39,7 +50,6 @@ def test_every_sklearn_implementation_trains(tmp_path, kind: str, metric: str | 
     data, table = _dataset(tmp_path, kind, metric)
     space = space_for("sklearn", table.kind)
     renderer = Renderer(space, "sklearn", table.kind, table.metric.name)
-    cache = FoldCache()
     base = space.default_combo()
     combos = [base.replace(i.slot, i.name, _cheap(i), i.family_name)
               for slot in space.slots for i in space.of(slot)]
@@ -47,11 +57,7 @@ def test_every_sklearn_implementation_trains(tmp_path, kind: str, metric: str | 
         code = renderer.render(combo)
         check = validate(code, uses_harness=False)
         assert check.ok, (combo.describe(), check.reason)
-        namespace: dict = {}
-        exec(compile(code, "combo.py", "exec"), namespace)
-        result = cross_validate(namespace, data, [0], 2, 1, cache, renderer.cache_key(combo))
-        assert all(math.isfinite(v) for v in result["folds"]), combo.describe()
-    assert cache.hits > 0  # combos sharing load_data and features reuse their fold outputs
+        assert all(math.isfinite(v) for v in cross_validate(code, data)), combo.describe()
 
 
 @pytest.mark.parametrize("framework", [f for f in FRAMEWORKS if f != "sklearn"])
@@ -69,26 +75,21 @@ def test_framework_templates_train(tmp_path, framework: str, monkeypatch) -> Non
                                                   impl.family_name)
             code = renderer.render(combo)
             assert validate(code, uses_harness=False).ok, code
-            namespace: dict = {}
-            exec(compile(code, "combo.py", "exec"), namespace)
-            result = cross_validate(namespace, data, [0], 2, 1, FoldCache(),
-                                    renderer.cache_key(combo))
-            assert all(math.isfinite(v) for v in result["folds"]), (framework, impl.name)
+            assert all(math.isfinite(v) for v in cross_validate(code, data)), \
+                (framework, impl.name)
 
 
 def test_holdout_applies_load_data_to_both_parts_at_once(tmp_path) -> None:
     """drop_sparse drops constant columns: a column constant in the holdout only must not give
     the holdout fewer columns than the model was fitted on."""
-    from autoresearch.pipeline.harness import holdout
-
     data, table = _dataset(tmp_path, "classification")
     space = space_for("sklearn", table.kind)
     renderer = Renderer(space, "sklearn", table.kind, table.metric.name)
     combo = space.default_combo().replace("load_data", "drop_sparse", {"max_missing": 0.5})
-    namespace: dict = {}
-    exec(compile(renderer.render(combo), "combo.py", "exec"), namespace)
-    test = pd.read_pickle(table.directory / "test.pkl")
-    test["x2"] = 1.0  # constant in the holdout, varying in the development part
-    sealed = Dataset.from_frame(test, table.target, table.kind, table.metric.name,
-                                data.encoder())
-    assert 0.0 <= holdout(namespace, data, sealed, 0, 1) <= 1.0
+    holdout = data.X_holdout.assign(x2=1.0)  # constant in the holdout, varying in development
+    X = pd.concat([data.X_dev, holdout], ignore_index=True)
+    n = len(data.X_dev)
+    problem = Problem(data.kind, len(data.classes), 0, 1, data.metric.name)
+    predicted = fit_predict(slots_of(renderer.render(combo)), problem, X, np.arange(n),
+                            data.y_dev, np.arange(n, len(X)), False)
+    assert 0.0 <= score("accuracy", data.y_holdout, predicted, len(data.classes)) <= 1.0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from autoresearch.bundle import MARKER, BundleError, pack, sections, unpack
-from autoresearch.search.knobs import KnobError, apply_knobs, parse_knobs
+from autoresearch.knobs import KnobError, apply_knobs, parse_knobs
 
 TRAIN = "import model\nLR = 0.01  # search: log 1e-3..1 [optimizer]\nprint(LR)\n"
 MODEL = "WIDTH = 32  # search: choice 16,32,64 [architectural]\n"

@@ -7,12 +7,12 @@ import json
 import pytest
 
 from autoresearch.bundle import pack
+from autoresearch.records import FailureKind
 from autoresearch.sandbox import JobOptions
 from autoresearch.sandbox.command import CommandJob
 from autoresearch.sandbox.isolation import detect
 from autoresearch.sandbox.summary import read_summary
 from autoresearch.sandbox.workspace import prepare_workspace
-from autoresearch.storage import FailureKind
 
 from .conftest import TRAIN, make_project
 

@@ -8,7 +8,7 @@ import pytest
 
 from autoresearch.bundle import MARKER
 from autoresearch.errors import UsageError
-from autoresearch.storage import FailureKind
+from autoresearch.records import FailureKind
 from autoresearch.tasks._project import ProjectBranch, load_project
 from autoresearch.tasks._project.settings import ProjectSettings
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import sys
 
+from autoresearch.records import Experiment, FailureKind, Mode, Proposal, Status
 from autoresearch.sandbox import JobOptions
 from autoresearch.sandbox.shell import command_argv, uses_shell
-from autoresearch.storage import Experiment, FailureKind, Mode, Proposal, Status
 from autoresearch.tasks._project import load_project
 from autoresearch.tasks._project.settings import ProjectSettings
 

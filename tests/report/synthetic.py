@@ -18,20 +18,11 @@ from typing import Any
 from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 
 from autoresearch.engine.loop import unified_diff
+from autoresearch.knobs import apply_knobs, parse_knobs
 from autoresearch.metric import Direction, Metric
-from autoresearch.search.knobs import apply_knobs, parse_knobs
+from autoresearch.records import Experiment, FailureKind, LLMUsage, Mode, Proposal, SeedRun, Status
 from autoresearch.search.offline import parse_values
-from autoresearch.storage import (
-    Experiment,
-    FailureKind,
-    LLMUsage,
-    Mode,
-    Proposal,
-    SeedRun,
-    Status,
-    Store,
-    Study,
-)
+from autoresearch.storage import Store, Study
 from autoresearch.tasks import get_task
 
 SEEDS = (42, 137)

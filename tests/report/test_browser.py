@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from autoresearch.storage import FailureKind, Mode, Proposal, SeedRun, Status, Store
-from autoresearch.storage.analysis import summarize
+from autoresearch.analysis.study import summarize
+from autoresearch.records import FailureKind, Mode, Proposal, SeedRun, Status
+from autoresearch.storage import Store
 from autoresearch.tasks import get_task
 from autoresearch.ui.report import ReportOptions, write_report
 from tests.browser import requires_chromium

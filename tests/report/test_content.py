@@ -8,9 +8,10 @@ from dataclasses import dataclass
 
 import pytest
 
+from autoresearch.analysis.study import best_of, best_so_far
 from autoresearch.metric import Direction, Metric
-from autoresearch.storage import Mode, Proposal, SeedRun, Status, Store
-from autoresearch.storage.analysis import best_of, best_so_far
+from autoresearch.records import Mode, Proposal, SeedRun, Status
+from autoresearch.storage import Store
 from autoresearch.ui.report import render_report
 from autoresearch.ui.report._facts import top
 from autoresearch.ui.report._insights import by_category_insights, overall
@@ -119,7 +120,7 @@ def test_tables_take_records_of_any_shape():
 
 
 def test_pipeline_sections_come_from_the_pipeline_analysis(tmp_path):
-    pytest.importorskip("autoresearch.pipeline.analysis")
+    pytest.importorskip("autoresearch.analysis.pipeline")
     store = Store(tmp_path / "s.db")
     metric = Metric("accuracy", Direction.MAX)
     study = store.study("csv:demo", metric, 60.0, "h", "test")

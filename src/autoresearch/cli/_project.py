@@ -11,9 +11,9 @@ from rich.console import Console
 from rich.markup import escape
 
 from autoresearch.errors import BaselineFailed, UsageError
-from autoresearch.search.knobs import KnobError, parse_knobs
+from autoresearch.knobs import KnobError, parse_knobs
+from autoresearch.records import Experiment
 from autoresearch.search.notes import SEED_IGNORED, seed_ignored
-from autoresearch.storage import Experiment
 from autoresearch.tasks import Task
 from autoresearch.tasks._project import ProjectTask, load_project
 from autoresearch.tasks._project.hints import likely_fix, log_tail

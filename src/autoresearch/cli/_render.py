@@ -6,9 +6,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from autoresearch.analysis.study import Summary
 from autoresearch.engine import Observer
-from autoresearch.storage import Experiment, SeedRun, Status, Study
-from autoresearch.storage.analysis import Summary
+from autoresearch.records import Experiment, SeedRun, Status
+from autoresearch.storage import Study
 
 STYLE = {Status.KEPT: "bold green", Status.DISCARDED: "yellow", Status.RUNNING: "cyan",
          Status.PENDING: "dim"}
@@ -20,6 +21,11 @@ def fmt(value: float | None, digits: int = 4) -> str:
 
 def seed_line(run: SeedRun, metric: str) -> str:
     if run.ok:
+        folds = run.extra.get("folds")
+        if isinstance(folds, list):  # a CV repeat: folds fitted, not training steps
+            stopped = "; " + str(run.extra["stopped"]) if run.extra.get("stopped") else ""
+            return (f"seed {run.seed}: {metric}={run.metric:.4f}  ({len(folds)} folds fit in "
+                    f"{run.train_seconds:.1f}s, wall {run.wall_seconds:.1f}s{stopped})")
         steps = f"{run.steps} steps, " if run.steps else ""  # a user's script may not say
         return (f"seed {run.seed}: {metric}={run.metric:.4f}  ({steps}"
                 f"train {run.train_seconds:.1f}s, start-up {run.startup_seconds:.1f}s)")
@@ -42,12 +48,15 @@ class LiveObserver(Observer):
                            f"{escape(p.description)}", highlight=False)
 
     def seed_finished(self, experiment: Experiment, run: SeedRun) -> None:
-        self.console.print("   " + seed_line(run, self.study.metric.name), highlight=False)
+        # Numbered: with several experiments in flight, lines of different ones interleave.
+        self.console.print(f"   #{experiment.number} " + seed_line(run, self.study.metric.name),
+                           highlight=False)
 
     def experiment_finished(self, experiment: Experiment, best: Experiment | None) -> None:
         style = STYLE.get(experiment.status, "red")
         best_text = f"best {fmt(best.metric_mean)} (#{best.number})" if best else ""
-        self.console.print(f"   [{style}]{experiment.status.value.upper()}[/] "
+        status = experiment.status.value.upper()
+        self.console.print(f"   #{experiment.number} [{style}]{status}[/] "
                            f"{escape(experiment.reason)}  [dim]{best_text}[/]"
                            f"{self._cost_text(experiment)}", highlight=False)
 

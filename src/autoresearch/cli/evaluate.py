@@ -13,9 +13,10 @@ from autoresearch.cli import _common as c
 from autoresearch.cli import _project as p
 from autoresearch.cli._render import seed_line
 from autoresearch.errors import StorageError, UsageError
+from autoresearch.records import Mode
 from autoresearch.sandbox import JobOptions
 from autoresearch.search.acceptance import Acceptance
-from autoresearch.storage import Mode, Store
+from autoresearch.storage import Store
 from autoresearch.tasks import PreparedData, Task
 from autoresearch.tasks._project import ProjectTask
 

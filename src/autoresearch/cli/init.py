@@ -9,7 +9,7 @@ from rich.console import Console
 from autoresearch.cli import _common as c
 from autoresearch.cli import _project as p
 from autoresearch.errors import UsageError
-from autoresearch.search.knobs import parse_knobs
+from autoresearch.knobs import parse_knobs
 from autoresearch.tasks._project import load_project
 from autoresearch.tasks._project.settings import layout_defaults, write_settings
 

@@ -11,11 +11,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from autoresearch.analysis.study import summarize
 from autoresearch.cli import _common as c
 from autoresearch.cli._render import experiments_table, fmt, summary_line
 from autoresearch.errors import UsageError
-from autoresearch.storage import Experiment, Status
-from autoresearch.storage.analysis import summarize
+from autoresearch.records import Experiment, Status
 from autoresearch.tasks import all_tasks
 
 console = Console()

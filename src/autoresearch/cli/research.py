@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from autoresearch.analysis.study import summarize
 from autoresearch.cli import _common as c
 from autoresearch.cli import _project as p
 from autoresearch.cli._render import LiveObserver, fmt, summary_line
@@ -16,12 +17,11 @@ from autoresearch.engine import ResearchLoop, RunSettings
 from autoresearch.engine.loop import Observer
 from autoresearch.errors import UsageError
 from autoresearch.execution import make_executor
+from autoresearch.records import Experiment
 from autoresearch.sandbox import JobOptions
 from autoresearch.search import LLMOptions, OfflineProposer, make_proposer
 from autoresearch.search.acceptance import Acceptance
 from autoresearch.search.strategy import Strategy
-from autoresearch.storage import Experiment
-from autoresearch.storage.analysis import summarize
 from autoresearch.tasks import Task
 from autoresearch.tasks._project import BranchRecorder, ProjectBranch, ProjectTask
 
@@ -216,7 +216,7 @@ def run(
         git_branch=git_branch, target=target, framework=framework, dataset=dataset,
     )
     if request.source is not None or request.dataset is not None:
-        from autoresearch.pipeline.cli import run_pipeline
+        from autoresearch.cli.tabular import run_pipeline
 
         return run_pipeline(request, console)
     run_script(request)

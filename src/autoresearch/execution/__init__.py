@@ -9,8 +9,8 @@ from autoresearch.errors import UsageError
 from autoresearch.execution.hardware import Hardware, detect
 from autoresearch.execution.local import LocalExecutor
 from autoresearch.execution.slots import Slot, plan_slots
+from autoresearch.records import SeedRun
 from autoresearch.sandbox import Job
-from autoresearch.storage.records import SeedRun
 
 
 class Executor(Protocol):

@@ -12,8 +12,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 from autoresearch.execution.slots import Slot
 from autoresearch.execution.warm import WarmRunner
+from autoresearch.records import SeedRun
 from autoresearch.sandbox import Job
-from autoresearch.storage.records import SeedRun
 
 
 class LocalExecutor:

@@ -15,8 +15,8 @@ from typing import Any
 
 from autoresearch.errors import UsageError
 from autoresearch.execution.warm import WarmRunner
+from autoresearch.records import SeedRun
 from autoresearch.sandbox import Job, JobOptions
-from autoresearch.storage.records import SeedRun
 
 _runner: WarmRunner | None = None  # one per Ray worker process, kept between its tasks
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 import logging
 import sys
 
+from autoresearch.records import SeedRun
 from autoresearch.sandbox import Job, SeedJob
 from autoresearch.sandbox.evaluator import Evaluator
 from autoresearch.sandbox.forkserver import ForkServer, ForkServerError
 from autoresearch.sandbox.runner import evaluator_key, run_seed, server_key
-from autoresearch.storage.records import SeedRun
 
 log = logging.getLogger(__name__)
 

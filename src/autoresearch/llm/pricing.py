@@ -12,7 +12,7 @@ from typing import Any
 
 from autoresearch.errors import UsageError
 from autoresearch.llm.chat import Completion, TokenCounts
-from autoresearch.storage.records import LLMUsage
+from autoresearch.records import LLMUsage
 
 PRICES_ENV = "AUTORESEARCH_PRICES"
 PER = 1_000_000

@@ -1,10 +1,11 @@
-"""Pipeline (tabular) tasks: combos of slot implementations searched by a coordinator.
+"""Pipeline (tabular) tasks on the research loop: combos of slot implementations, planned by
+PipelineStrategy, proposed by ComboProposer, run by TabularExecutor's warm table workers.
 
     from autoresearch.pipeline import Coordinator
     Coordinator(backend, budget_per_round=10).run(n_rounds=4, llm_rounds=3)
 
-Names are imported on first use, so `autoresearch.pipeline.analysis` (read by the dashboard
-and the report) loads without the engine.
+Names are imported on first use. The analyses of a pipeline study (read by the dashboard and
+the report) live in `autoresearch.analysis.pipeline`, combos in `autoresearch.analysis.combo`.
 """
 
 from __future__ import annotations
@@ -12,12 +13,14 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
+from autoresearch.analysis.combo import Combo
+
 _EXPORTS = {
-    "Backend": "backend", "Outcome": "backend", "Combo": "combo", "Coordinator": "coordinator",
+    "Backend": "backend", "Coordinator": "backend",
     "SlotContext": "proposer", "SlotProposal": "proposer", "SlotProposer": "proposer",
     "Implementation": "space", "Param": "space", "SearchSpace": "space",
 }
-__all__ = sorted(_EXPORTS)
+__all__ = ["Combo", *sorted(_EXPORTS)]
 
 
 def __getattr__(name: str) -> Any:

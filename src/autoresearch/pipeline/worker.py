@@ -1,119 +1,150 @@
-"""Entry point of a sandboxed pipeline worker: evaluates a batch of combos in one process.
+"""A warm table worker, run inside one worker slot's sandbox:
 
-    python -m autoresearch.pipeline.worker SPEC.json
+    python -m autoresearch.pipeline.worker CONTROL_FD DATA_FD {bwrap,unshare,none}
 
-It reads and deletes the spec (which holds the signing key), applies the limits, loads the
-development part once, then for each combo: runs its code in a fresh namespace, evaluates it
-with the trusted harness under a per-combo alarm, and signs the outcome on the result pipe.
-The sealed holdout arrives through a memory file descriptor, only for holdout batches.
+It reads the table's features (never a label) from DATA_FD once, imports the frameworks once,
+then for each fold request forks a fold process that runs the combo's slot code (fold.py): the
+fold process reads the training rows' labels and the row indices from its own pipe (this
+process passes the pipe on unread, so it never holds a label), writes predictions to its result
+pipe and exits. No slot code runs in this process. After each fold, whatever the fold process
+left behind is removed: stray processes (in our own PID namespace) and, under bubblewrap, every
+file in the writable places, so one fold cannot pass what it saw to the next.
 """
 
 from __future__ import annotations
 
-import io
+import contextlib
+import ctypes
+import importlib
 import json
-import math
 import os
+import pickle
+import shutil
 import signal
+import socket
 import sys
-import time
+import threading
 import traceback
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
+from autoresearch.pipeline.fold import Problem, SlotFailure, fit_predict, slots_of
 from autoresearch.sandbox.limits import Limits
-from autoresearch.sandbox.sealed import unpack_files
-from autoresearch.sandbox.signed import signer
+
+PR_SET_DUMPABLE = 4
+PRELOAD = ("sklearn.compose", "sklearn.impute", "sklearn.pipeline", "sklearn.preprocessing",
+           "sklearn.linear_model", "sklearn.ensemble", "sklearn.neighbors", "sklearn.svm",
+           "sklearn.naive_bayes", "sklearn.neural_network", "sklearn.decomposition",
+           "sklearn.feature_selection")
+SCRATCH = ("/tmp", "/var/tmp", "/dev/shm")  # private to the sandbox under bubblewrap
 
 
-class JobTimeout(BaseException):
-    """The combo ran past its time limit (BaseException: candidate code cannot swallow it)."""
+def _read_arrays(fd: int) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    with os.fdopen(fd, "rb") as handle:
+        header = json.loads(handle.readline())
+        arrays = {name: np.frombuffer(handle.read(size), dtype=dtype)
+                  for name, dtype, size in header.pop("arrays")}
+    return header, arrays
 
 
-def _on_alarm(signum: int, frame: Any) -> None:
-    raise JobTimeout()
+def _answer(fd: int, header: dict[str, Any], payload: bytes = b"") -> None:
+    with os.fdopen(fd, "wb") as out:
+        out.write(json.dumps(header).encode() + b"\n" + payload)
 
 
-def _slots(path: str) -> dict[str, Any]:
-    from autoresearch.pipeline.harness import SLOT_FUNCTIONS, SlotFailure
+def _fold(request: dict[str, Any], data: dict[str, Any], fds: list[int]) -> int:
+    """The fold process: slot code runs here, on the features and the training labels."""
+    input_fd, result_fd = fds
+    os.setsid()
+    Limits(cpu_seconds=int(request["cpu_seconds"]), memory_bytes=None).apply(False)
+    try:
+        _, arrays = _read_arrays(input_fd)
+        X = data["X_dev"]
+        if request["holdout"]:
+            X = pd.concat([X, data["X_holdout"]], ignore_index=True)
+        problem = Problem(data["kind"], int(data["n_classes"]), int(request["seed"]),
+                          int(request["threads"]), data["metric"])
+        predicted = fit_predict(slots_of(request["code"]), problem, X, arrays["train"],
+                                arrays["y_train"], arrays["rows"], bool(request["proba"]))
+        _answer(result_fd, {"shape": list(predicted.shape)}, predicted.tobytes())
+    except MemoryError as exc:
+        _answer(result_fd, {"failure": "oom", "reason": f"MemoryError: {exc}"})
+    except SyntaxError as exc:
+        _answer(result_fd, {"failure": "syntax", "reason": f"{exc}"[:500]})
+    except BaseException as exc:
+        slot = exc.slot if isinstance(exc, SlotFailure) else None
+        reason = str(exc) if slot else f"{type(exc).__name__}: {exc}"
+        _answer(result_fd, {"failure": "crash", "reason": reason[:500], "slot": slot,
+                            "log": traceback.format_exc()[-3000:]})
+    return 0
 
-    namespace: dict[str, Any] = {"__name__": "combo", "__file__": path}
-    exec(compile(Path(path).read_text(), path, "exec"), namespace)
-    missing = [name for name in SLOT_FUNCTIONS if not callable(namespace.get(name))]
-    if missing:
-        raise SlotFailure(missing[0], f"the combo defines no {', '.join(missing)}()")
-    return {name: namespace[name] for name in SLOT_FUNCTIONS}
+
+def _clean(workdir: Path, scratch: bool, keep: set[int], sweep: bool) -> None:
+    if sweep:
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit() and int(entry.name) not in keep:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(int(entry.name), signal.SIGKILL)
+    for place in (workdir, *(Path(p) for p in SCRATCH if scratch)):
+        for child in list(place.iterdir()) if place.is_dir() else []:
+            with contextlib.suppress(OSError):
+                if child.is_dir() and not child.is_symlink():
+                    shutil.rmtree(child, ignore_errors=True)
+                else:
+                    child.unlink()
 
 
 def main(argv: list[str]) -> int:
-    spec_path = Path(argv[1])
-    spec = json.loads(spec_path.read_text())
-    spec_path.unlink()
-    send = signer(int(spec["result_fd"]), bytes.fromhex(spec["key"]))
-    Limits(**spec["limits"]).apply(False)
+    control, data_fd, isolation = int(argv[1]), int(argv[2]), argv[3]
+    with contextlib.suppress(OSError, AttributeError):  # folds may not read our memory
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+    with os.fdopen(data_fd, "rb") as handle:
+        data = pickle.load(handle)  # written by the parent: features and the problem only
     os.environ["KERAS_BACKEND"] = "torch"  # Keras 3 runs on torch: no TensorFlow needed
-    sealed = unpack_files(int(spec["sealed_fd"])) if spec.get("sealed_fd") is not None else {}
+    for module in (*PRELOAD, *data["preload"]):
+        importlib.import_module(module)
+    Limits(**data["limits"]).apply(False)
+    workdir = Path.cwd()
+    sock = socket.socket(fileno=control)
+    lock = threading.Lock()
 
-    import pandas as pd
+    def reply(message: dict[str, Any]) -> None:
+        with lock:
+            sock.send(json.dumps(message).encode())
 
-    from autoresearch.pipeline.harness import Dataset, FoldCache, SlotFailure, cross_validate
-    from autoresearch.pipeline.harness import holdout as score_holdout
+    def reap(pid: int) -> None:
+        _, status, usage = os.wait4(pid, 0)
+        _clean(workdir, isolation == "bwrap", {1, os.getpid()}, isolation != "none")
+        reply({"exit": pid, "code": os.waitstatus_to_exitcode(status),
+               "maxrss_kb": usage.ru_maxrss})
 
-    data_dir = Path(spec["data_dir"])
-    meta = json.loads((data_dir / "meta.json").read_text())
-    dev = Dataset.from_frame(pd.read_pickle(data_dir / "dev.pkl"), meta["target"], meta["kind"],
-                             meta["metric"])
-    test = None
-    if "test.pkl" in sealed:
-        test = Dataset.from_frame(pd.read_pickle(io.BytesIO(sealed.pop("test.pkl"))),
-                                  meta["target"], meta["kind"], meta["metric"], dev.encoder())
-    threads = int(spec["threads"])
-    cache = FoldCache()
-    signal.signal(signal.SIGALRM, _on_alarm)
-    send({"kind": "started", "startup_seconds": time.time() - float(spec["launched_at"])})
-    for job in spec["jobs"]:
-        job_id = job["id"]
-        send({"kind": "begin", "id": job_id})
-        started = time.perf_counter()
-        signal.setitimer(signal.ITIMER_REAL, float(job["timeout"]))
-        try:
-            slots = _slots(job["file"])
-            if job.get("holdout"):
-                if test is None:
-                    raise RuntimeError("holdout job without the sealed holdout")
-                value = score_holdout(slots, dev, test, int(meta["seeds"][0]), threads)
-                message: dict[str, Any] = {"kind": "holdout", "value": value}
-            else:
-                message = {"kind": "result", **cross_validate(
-                    slots, dev, [int(s) for s in meta["seeds"]], int(meta["folds"]), threads,
-                    cache, (job["cache_key"][0], job["cache_key"][1]))}
-                scores = message["repeats"] + message["folds"]
-                if not all(math.isfinite(v) for v in scores):
-                    message = {"kind": "failure", "failure": "divergence",
-                               "reason": f"non-finite {meta['metric']}: {message['repeats']}"}
-        except JobTimeout:
-            message = {"kind": "failure", "failure": "timeout",
-                       "reason": f"no result within {job['timeout']:g}s; stopped"}
-        except SlotFailure as exc:
-            traceback.print_exc()
-            message = {"kind": "failure", "failure": "crash", "reason": str(exc)[:500],
-                       "slot": exc.slot}
-        except MemoryError as exc:
-            message = {"kind": "failure", "failure": "oom", "reason": f"MemoryError: {exc}"}
-        except SyntaxError as exc:
-            message = {"kind": "failure", "failure": "syntax", "reason": f"{exc}"[:500]}
-        except Exception as exc:
-            traceback.print_exc()
-            message = {"kind": "failure", "failure": "crash",
-                       "reason": f"{type(exc).__name__}: {exc}"[:500]}
-        finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-        sys.stdout.flush()
-        sys.stderr.flush()
-        send({**message, "id": job_id, "wall_seconds": time.perf_counter() - started,
-              "cache_hits": cache.hits, "cache_misses": cache.misses})
-    send({"kind": "done"})
-    return 0
+    reply({"ready": os.getpid()})
+    while True:
+        message, fds, _, _ = socket.recv_fds(sock, 1 << 22, 2)
+        if not message:
+            return 0
+        request = json.loads(message)
+        if "kill" in request:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(int(request["kill"]), signal.SIGKILL)
+            continue
+        pid = os.fork()
+        if pid == 0:
+            sock.close()
+            code = 70
+            try:
+                code = _fold(request, data, fds)
+            finally:
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(code)
+        for fd in fds:
+            os.close(fd)
+        reply({"started": pid})
+        threading.Thread(target=reap, args=(pid,), daemon=True).start()
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from autoresearch.bundle import BundleError, unpack
+from autoresearch.records import FailureKind, SeedRun
 from autoresearch.sandbox.environment import candidate_environment
 from autoresearch.sandbox.isolation import Policy
 from autoresearch.sandbox.limits import Limits
@@ -25,7 +26,6 @@ from autoresearch.sandbox.runner import JobOptions, new_workdir
 from autoresearch.sandbox.scoring import BUDGET_ENV, Runs, score
 from autoresearch.sandbox.shell import command_argv, interpreter_first
 from autoresearch.sandbox.workspace import Workspace, prepare_workspace, remove_tree
-from autoresearch.storage.records import FailureKind, SeedRun
 
 __all__ = ["BUDGET_ENV", "SEED_ENV", "CommandJob", "run_command"]
 SEED_ENV = "AUTORESEARCH_SEED"

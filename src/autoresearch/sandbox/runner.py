@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
+from autoresearch.records import FailureKind, SeedRun
 from autoresearch.sandbox.channel import ChannelClosed, pair, receive, send_fd
 from autoresearch.sandbox.environment import candidate_environment
 from autoresearch.sandbox.evaluator.client import Evaluation, Evaluator, EvaluatorKey
@@ -31,7 +32,6 @@ from autoresearch.sandbox.isolation import Policy
 from autoresearch.sandbox.limits import Limits, budget_slack, setup_allowance
 from autoresearch.sandbox.process import ProcessResult, exit_reason, run_isolated
 from autoresearch.sandbox.sealed import pack_files, split_data_files
-from autoresearch.storage.records import FailureKind, SeedRun
 
 GRACE_SECONDS = 120.0  # start-up, and the evaluation, on top of the training budget
 

@@ -11,11 +11,11 @@ import math
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from autoresearch.records import FailureKind, SeedRun
 from autoresearch.sandbox.limits import OOM_MARKERS, budget_slack
 from autoresearch.sandbox.process import ProcessResult, exit_reason
 from autoresearch.sandbox.runner import failure_of
 from autoresearch.sandbox.summary import read_pattern, read_summary, sealed_key
-from autoresearch.storage.records import FailureKind, SeedRun
 
 if TYPE_CHECKING:
     from autoresearch.sandbox.command import CommandJob

@@ -11,7 +11,7 @@ import ast
 import re
 from dataclasses import dataclass, field
 
-from autoresearch.storage.records import FailureKind
+from autoresearch.records import FailureKind
 
 HARNESS = "harness"
 FORBIDDEN_MODULES = frozenset({

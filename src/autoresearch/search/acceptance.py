@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from autoresearch.storage.records import FailureKind, SeedRun, Status
+from autoresearch.records import FailureKind, SeedRun, Status
 from autoresearch.tasks import Metric
 
 

@@ -13,10 +13,10 @@ from __future__ import annotations
 from dataclasses import replace
 
 from autoresearch.errors import ProposalError
+from autoresearch.records import Experiment, Mode, Proposal, Status
 from autoresearch.search.llm import LLMProposer
 from autoresearch.search.offline import OfflineProposer
 from autoresearch.search.proposer import ProposalContext
-from autoresearch.storage.records import Experiment, Mode, Proposal, Status
 
 
 class HybridProposer:

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from autoresearch.analysis.study import summarize
 from autoresearch.errors import CostLimitReached, ProposalError, UsageError
+from autoresearch.knobs import CATEGORIES
 from autoresearch.llm import ChatModel, ChatRequest, PriceTable
 from autoresearch.llm.parsing import ReplyError, parse_reply
-from autoresearch.llm.pricing import usage_record
+from autoresearch.llm.pricing import Price, usage_record
 from autoresearch.metric import Metric
-from autoresearch.search.knobs import CATEGORIES
+from autoresearch.records import Experiment, Proposal
 from autoresearch.search.llm_prompt import system_prompt, user_prompt
 from autoresearch.search.offline import parse_values
 from autoresearch.search.proposer import ProposalContext
-from autoresearch.storage.analysis import summarize
-from autoresearch.storage.records import Experiment, Proposal
 
 LLM_CATEGORIES = (*CATEGORIES, "other")
 CHARS_PER_TOKEN = 2.5  # low on purpose: the cost cap must not under-estimate a prompt
@@ -37,12 +37,7 @@ class LLMProposer:
                  settings: LLMSettings | None = None) -> None:
         self.chat, self.prices, self.budget_seconds = chat, prices, budget_seconds
         self.settings = settings or LLMSettings()
-        self.price = prices.lookup(chat.provider, chat.model)
-        if self.settings.max_cost is not None and self.price is None:
-            raise UsageError(
-                f"no price for {chat.provider} model {chat.model!r} in the price table "
-                f"{prices.version}, so --max-cost cannot be enforced; add it to a JSON file "
-                "named by AUTORESEARCH_PRICES (see README) or drop --max-cost")
+        self.price = price_for(chat, prices, self.settings.max_cost)
 
     @property
     def description(self) -> str:
@@ -59,7 +54,7 @@ class LLMProposer:
                              log_chars=self.settings.log_chars),
             max_tokens=self.settings.max_tokens,
         )
-        self._check_cost(context.history, context.metric, request)
+        check_cost(context.history, context.metric, request, self.price, self.settings.max_cost)
         completion = self.chat.complete(request)
         usage = usage_record(completion, self.chat.provider, self.chat.model, self.prices)
         try:
@@ -73,16 +68,28 @@ class LLMProposer:
                         mode=context.mode, parent_id=context.parent.id, proposer=self.name,
                         hypothesis=reply.hypothesis, knobs=parse_values(reply.code), usage=usage)
 
-    def _check_cost(self, history: tuple[Experiment, ...], metric: Metric,
-                    request: ChatRequest) -> None:
-        cap = self.settings.max_cost
-        if cap is None or self.price is None:
-            return
-        spent = summarize(list(history), metric).cost_usd
-        prompt_tokens = int((len(request.system) + len(request.user)) / CHARS_PER_TOKEN) + 64
-        worst = self.price.worst_case(prompt_tokens, request.max_tokens)
-        if spent + worst > cap:
-            raise CostLimitReached(
-                f"cost cap reached: spent ${spent:.4f} of --max-cost ${cap:g}, and the next call "
-                f"could cost up to ${worst:.4f}; stopped before it (raise --max-cost to go on)")
 
+def price_for(chat: ChatModel, prices: PriceTable, max_cost: float | None) -> Price | None:
+    """The model's price; a cap cannot be enforced without one, so that is the user's error."""
+    price = prices.lookup(chat.provider, chat.model)
+    if max_cost is not None and price is None:
+        raise UsageError(
+            f"no price for {chat.provider} model {chat.model!r} in the price table "
+            f"{prices.version}, so --max-cost cannot be enforced; add it to a JSON file "
+            "named by AUTORESEARCH_PRICES (see README) or drop --max-cost")
+    return price
+
+
+def check_cost(history: tuple[Experiment, ...], metric: Metric, request: ChatRequest,
+               price: Price | None, cap: float | None) -> None:
+    """CostLimitReached when the study's LLM cost so far plus the worst case of this call
+    could pass `cap` (USD)."""
+    if cap is None or price is None:
+        return
+    spent = summarize(list(history), metric).cost_usd
+    prompt_tokens = int((len(request.system) + len(request.user)) / CHARS_PER_TOKEN) + 64
+    worst = price.worst_case(prompt_tokens, request.max_tokens)
+    if spent + worst > cap:
+        raise CostLimitReached(
+            f"cost cap reached: spent ${spent:.4f} of --max-cost ${cap:g}, and the next call "
+            f"could cost up to ${worst:.4f}; stopped before it (raise --max-cost to go on)")

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from autoresearch.analysis.study import baseline_of, best_of
 from autoresearch.llm.prompts import render
 from autoresearch.metric import Direction, Metric
+from autoresearch.records import Experiment, Status
 from autoresearch.sandbox.logs import sanitize
 from autoresearch.search.proposer import ProposalContext
-from autoresearch.storage.analysis import baseline_of, best_of
-from autoresearch.storage.records import Experiment, Status
 from autoresearch.tasks import Task
 
 

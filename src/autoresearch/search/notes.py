@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from autoresearch.storage.records import Experiment, SeedRun
+from autoresearch.records import Experiment, SeedRun
 
 SEED_IGNORED = "every seed gave the same {metric} bit for bit: the script ignores its seed"
 NO_EFFECT = "bit-identical to #{parent} on every seed: the change had no effect"

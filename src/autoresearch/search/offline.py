@@ -15,9 +15,9 @@ import optuna
 from optuna.trial import TrialState, create_trial
 
 from autoresearch.errors import ProposalError
-from autoresearch.search.knobs import Knob, KnobError, apply_knobs, format_value, parse_knobs
+from autoresearch.knobs import Knob, KnobError, apply_knobs, format_value, parse_knobs
+from autoresearch.records import Experiment, Mode, Proposal, Status
 from autoresearch.search.proposer import ProposalContext
-from autoresearch.storage.records import Experiment, Mode, Proposal, Status
 from autoresearch.tasks import Direction
 
 TPE_AFTER = 8  # finished experiments before TPE takes over from local moves

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
-from autoresearch.storage.records import Experiment, Mode, Proposal
+from autoresearch.records import Experiment, Mode, Proposal
 from autoresearch.tasks import Metric, Task
 
 
@@ -17,6 +17,8 @@ class ProposalContext:
     parent: Experiment
     history: tuple[Experiment, ...]  # every experiment of the study so far, oldest first
     number: int  # the number the new experiment will get
+    suggestion: Any = None  # what the strategy chose to try, if it chose (a pipeline combo)
+    note: str = ""  # the strategy's reason for it
 
 
 class Proposer(Protocol):

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, Protocol
 
-from autoresearch.storage.records import Experiment, Mode, Status
+from autoresearch.records import Experiment, Mode, Status
 from autoresearch.tasks import Metric
 
 
@@ -13,6 +15,21 @@ from autoresearch.tasks import Metric
 class Plan:
     mode: Mode
     parent: Experiment
+    suggestion: Any = None  # what to try, when the strategy decides it (a pipeline combo)
+    note: str = ""  # why: the hypothesis behind the suggestion
+
+
+class SearchStrategy(Protocol):
+    """Who the parent is and in which mode; the engine asks for up to `count` plans at a time
+    (one per free worker) and stops when a strategy has none left."""
+
+    def best(self, history: Sequence[Experiment]) -> Experiment | None: ...
+
+    def plans(self, history: Sequence[Experiment], number: int, rng: random.Random,
+              busy: frozenset[int], count: int) -> list[Plan]:
+        """`number`: the number the first new experiment gets; `busy`: ids of parents with an
+        experiment in flight."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -26,15 +43,15 @@ class Strategy:
     patience: int = 5
     duplicate_parents: bool = False
 
-    def ranked(self, history: list[Experiment] | tuple[Experiment, ...]) -> list[Experiment]:
+    def ranked(self, history: Sequence[Experiment]) -> list[Experiment]:
         kept = [e for e in history if e.status is Status.KEPT and e.metric_mean is not None]
         return sorted(kept, key=lambda e: self.metric.sort_key(e.metric_mean))
 
-    def best(self, history: list[Experiment] | tuple[Experiment, ...]) -> Experiment | None:
+    def best(self, history: Sequence[Experiment]) -> Experiment | None:
         ranked = self.ranked(history)
         return ranked[0] if ranked else None
 
-    def discards_in_a_row(self, history: list[Experiment] | tuple[Experiment, ...]) -> int:
+    def discards_in_a_row(self, history: Sequence[Experiment]) -> int:
         count = 0
         for experiment in reversed([e for e in history if e.status.finished]):
             if experiment.status is Status.KEPT:
@@ -42,7 +59,12 @@ class Strategy:
             count += 1
         return count
 
-    def plan(self, history: list[Experiment] | tuple[Experiment, ...], number: int,
+    def plans(self, history: Sequence[Experiment], number: int, rng: random.Random,
+              busy: frozenset[int], count: int) -> list[Plan]:
+        """One plan at a time: each experiment's mode follows from the history before it."""
+        return [self.plan(history, number, rng, busy)]
+
+    def plan(self, history: Sequence[Experiment], number: int,
              rng: random.Random, busy: frozenset[int] = frozenset()) -> Plan:
         """`busy`: ids of parents with an experiment in flight, avoided unless
         `duplicate_parents` is set or every kept experiment is busy."""
@@ -59,7 +81,7 @@ class Strategy:
         weights = list(self.weights[: len(top)])
         return Plan(Mode.INCREMENTAL, rng.choices(top, weights=weights, k=1)[0])
 
-    def _runner_up(self, history: list[Experiment] | tuple[Experiment, ...],
+    def _runner_up(self, history: Sequence[Experiment],
                    ranked: list[Experiment], rng: random.Random) -> Experiment:
         if len(ranked) > 1:
             return rng.choice(ranked[1 : self.top_k + 2])

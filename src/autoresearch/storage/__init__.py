@@ -1,15 +1,9 @@
-"""Persistent record of every study, experiment and seed run (SQLite)."""
+"""Persistent record of every study, experiment and seed run (SQLite).
 
-from autoresearch.storage.records import (
-    Experiment,
-    FailureKind,
-    LLMUsage,
-    Mode,
-    Proposal,
-    SeedRun,
-    Status,
-)
+The records themselves (Experiment, SeedRun, Status, ...) are the package's shared vocabulary:
+`autoresearch.records`.
+"""
+
 from autoresearch.storage.store import ENV_VAR, Store, Study, default_storage
 
-__all__ = ["ENV_VAR", "Experiment", "FailureKind", "LLMUsage", "Mode", "Proposal", "SeedRun",
-           "Status", "Store", "Study", "default_storage"]
+__all__ = ["ENV_VAR", "Store", "Study", "default_storage"]

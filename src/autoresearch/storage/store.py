@@ -17,7 +17,7 @@ from pathlib import Path
 
 from autoresearch.errors import SchemaTooNewError, StorageError
 from autoresearch.metric import Direction, Metric
-from autoresearch.storage.records import (
+from autoresearch.records import (
     Experiment,
     FailureKind,
     LLMUsage,

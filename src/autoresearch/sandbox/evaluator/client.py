@@ -19,12 +19,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from autoresearch.records import FailureKind
 from autoresearch.sandbox.channel import ChannelClosed, pair, receive, send, send_fd
 from autoresearch.sandbox.environment import candidate_environment
 from autoresearch.sandbox.isolation import Policy, detect, wrap
 from autoresearch.sandbox.limits import Limits
 from autoresearch.sandbox.sealed import pack_files
-from autoresearch.storage.records import FailureKind
 
 START_TIMEOUT = 120.0
 

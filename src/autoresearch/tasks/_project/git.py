@@ -12,11 +12,11 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from autoresearch.bundle import unpack
-from autoresearch.engine.loop import Observer
 from autoresearch.errors import UsageError
-from autoresearch.storage.records import Experiment, SeedRun, Status
+from autoresearch.records import Experiment, SeedRun, Status
 from autoresearch.tasks._project.task import ProjectTask
 
 # Used only when the repository has no identity of its own configured.
@@ -99,10 +99,22 @@ def commit_message(experiment: Experiment, metric: str) -> str:
             f"Autoresearch-Experiment: {experiment.number}\n")
 
 
-class BranchRecorder(Observer):
-    """Forwards every event to `inner`, and commits each kept experiment to the branch."""
+class _Observer(Protocol):
+    """The engine's Observer hooks (engine.loop.Observer), named here without importing the
+    engine: tasks sit below it."""
 
-    def __init__(self, inner: Observer, task: ProjectTask, branch: ProjectBranch) -> None:
+    def experiment_started(self, experiment: Experiment) -> None: ...
+
+    def seed_finished(self, experiment: Experiment, run: SeedRun) -> None: ...
+
+    def experiment_finished(self, experiment: Experiment, best: Experiment | None) -> None: ...
+
+
+class BranchRecorder:
+    """An engine Observer: forwards every event to `inner`, and commits each kept experiment
+    to the branch."""
+
+    def __init__(self, inner: _Observer, task: ProjectTask, branch: ProjectBranch) -> None:
         self.inner, self.task, self.branch = inner, task, branch
 
     def experiment_started(self, experiment: Experiment) -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
+from autoresearch.records import FailureKind, SeedRun
 from autoresearch.sandbox.summary import suggest_pattern
-from autoresearch.storage.records import FailureKind, SeedRun
 from autoresearch.tasks._project.task import ProjectTask
 
 TAIL_LINES = 20

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autoresearch.bundle import unpack
+from autoresearch.knobs import KnobError, parse_knobs
 from autoresearch.sandbox.shell import command_tokens
-from autoresearch.search.knobs import KnobError, parse_knobs
 
 
 @dataclass(frozen=True)

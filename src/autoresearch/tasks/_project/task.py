@@ -16,12 +16,12 @@ import jinja2
 from autoresearch.bundle import MARKER, BundleError, pack, sections
 from autoresearch.errors import UsageError
 from autoresearch.metric import Direction, Metric
+from autoresearch.records import Experiment, FailureKind
 from autoresearch.sandbox.command import BUDGET_ENV, SEED_ENV, CommandJob
 from autoresearch.sandbox.runner import Job, JobOptions
 from autoresearch.sandbox.summary import FORMATS, PatternError, compile_pattern
 from autoresearch.sandbox.validator import ValidationResult
 from autoresearch.sandbox.workspace import fingerprint, project_files
-from autoresearch.storage.records import Experiment, FailureKind
 from autoresearch.tasks._data import PreparedData
 from autoresearch.tasks._project.overrides import find_overrides
 from autoresearch.tasks._project.settings import ProjectSettings

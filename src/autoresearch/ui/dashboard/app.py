@@ -17,7 +17,8 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from autoresearch.errors import StorageError
-from autoresearch.storage import Experiment, Status, Store, Study
+from autoresearch.records import Experiment, Status
+from autoresearch.storage import Store, Study
 from autoresearch.ui.dashboard import highlight, views
 from autoresearch.ui.dashboard.data import NotFound, StudyCache, StudyData, pick_study
 from autoresearch.ui.dashboard.rendering import render

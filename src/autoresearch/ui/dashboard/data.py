@@ -13,8 +13,9 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from functools import cached_property
 
-from autoresearch.storage import Experiment, Store, Study
-from autoresearch.storage.analysis import Summary, summarize
+from autoresearch.analysis.study import Summary, summarize
+from autoresearch.records import Experiment
+from autoresearch.storage import Store, Study
 from autoresearch.ui.dashboard import views
 
 

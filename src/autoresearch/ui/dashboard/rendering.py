@@ -9,7 +9,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from autoresearch.storage import Status
+from autoresearch.records import Status
 
 
 def fmt(value: float | None, digits: int = 4) -> str:

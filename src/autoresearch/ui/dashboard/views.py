@@ -11,9 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from autoresearch.analysis import pipeline as analysis
+from autoresearch.analysis.study import best_so_far, lineage
 from autoresearch.metric import Metric
-from autoresearch.storage import Experiment, Status
-from autoresearch.storage.analysis import best_so_far, lineage
+from autoresearch.records import Experiment, Status
 
 PER_PAGE = 50
 FAILED = "failed"  # table filter: every failure status at once
@@ -259,9 +260,9 @@ def knobs(experiments: list[Experiment], metric: Metric) -> list[KnobView]:
 
 @dataclass(frozen=True)
 class PipelineView:
-    """A tabular study's analyses, as the coordinator and the report compute them."""
+    """A tabular study's analyses, as the search and the report compute them."""
 
-    rankings: list[Any]  # autoresearch.pipeline.analysis.SlotRanking
+    rankings: list[Any]  # autoresearch.analysis.pipeline.SlotRanking
     interactions: list[Any]  # ...Interaction
     pruned: list[Any]  # ...Pruned
 
@@ -270,9 +271,6 @@ def pipeline(experiments: list[Experiment], metric: Metric) -> PipelineView | No
     """None unless the study holds pipeline combos (knobs with a "slots" mapping)."""
     if not any(isinstance(e.proposal.knobs.get("slots"), dict) for e in experiments):
         return None
-    # Imported here: the tabular stack (scikit-learn and friends) is only needed for it.
-    from autoresearch.pipeline import analysis
-
     return PipelineView(analysis.slot_rankings(experiments, metric),
                         analysis.interactions(experiments, metric),
                         analysis.pruned(experiments, metric))

@@ -11,9 +11,10 @@ import plotly.graph_objects as go
 from markupsafe import Markup
 
 from autoresearch import __version__
+from autoresearch.analysis.study import by_category, summarize
 from autoresearch.errors import UsageError
-from autoresearch.storage import Experiment, Status, Study
-from autoresearch.storage.analysis import by_category, summarize
+from autoresearch.records import Experiment, Status
+from autoresearch.storage import Study
 from autoresearch.ui.report import _facts, _figures, _insights, _knobs
 from autoresearch.ui.report._render import diff_html, environment, figure_html, stylesheet
 from autoresearch.ui.report._tables import pipeline_tables

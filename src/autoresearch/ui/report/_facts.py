@@ -6,9 +6,9 @@ import difflib
 from collections import Counter
 from dataclasses import dataclass
 
+from autoresearch.analysis.study import baseline_of
 from autoresearch.metric import Metric
-from autoresearch.storage import Experiment, Mode, Status
-from autoresearch.storage.analysis import baseline_of
+from autoresearch.records import Experiment, Mode, Status
 
 TOP = 5
 EXAMPLES = 3  # failure reasons quoted per kind

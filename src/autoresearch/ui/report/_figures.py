@@ -12,9 +12,9 @@ import math
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from autoresearch.analysis.study import CategoryStats, best_so_far
 from autoresearch.metric import Direction, Metric
-from autoresearch.storage import Experiment, Status
-from autoresearch.storage.analysis import CategoryStats, best_so_far
+from autoresearch.records import Experiment, Status
 from autoresearch.ui.report._facts import CostPoint, FailureRow
 from autoresearch.ui.report._knobs import Importance, KnobSpace, flat
 

@@ -8,9 +8,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from autoresearch.analysis.study import baseline_of, best_of, by_category
 from autoresearch.metric import Metric
-from autoresearch.storage import Experiment, Mode, Status
-from autoresearch.storage.analysis import baseline_of, best_of, by_category
+from autoresearch.records import Experiment, Mode, Status
 from autoresearch.ui.report._knobs import flat
 
 MIN_TRIED = 2  # a knob move tried fewer times, and never kept, says nothing

@@ -18,10 +18,10 @@ from optuna.distributions import (
 )
 from optuna.trial import create_trial
 
+from autoresearch.analysis.study import baseline_of
+from autoresearch.knobs import KnobError, parse_knobs
 from autoresearch.metric import Direction, Metric
-from autoresearch.search.knobs import KnobError, parse_knobs
-from autoresearch.storage import Experiment
-from autoresearch.storage.analysis import baseline_of
+from autoresearch.records import Experiment
 from autoresearch.ui.report._facts import scored
 
 MIN_TRIALS = 10  # fewer scored points than this give importances that are noise

@@ -1,8 +1,8 @@
 """Plain tables for the template: rows of strings, whatever shape the source data had.
 
 The tabular-pipeline analyses (per-slot rankings, interactions, pruned families) come from
-`autoresearch.pipeline.analysis` when that package is installed; the report renders whatever
-rows they return (dataclasses, mappings or tuples) and skips the sections otherwise."""
+the read side, `autoresearch.analysis.pipeline`; the report renders whatever rows they return
+(dataclasses, mappings or tuples) and skips a section that has none."""
 
 from __future__ import annotations
 
@@ -11,13 +11,12 @@ import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import Enum
-from importlib import import_module
 from typing import Any
 
+from autoresearch.analysis import pipeline as analysis
 from autoresearch.metric import Metric
-from autoresearch.storage import Experiment
+from autoresearch.records import Experiment
 
-PIPELINE_ANALYSIS = "autoresearch.pipeline.analysis"
 PIPELINE_SECTIONS = (("slot_rankings", "Per-slot rankings"), ("interactions", "Interactions"),
                      ("pruned", "Pruned families"))
 
@@ -68,17 +67,9 @@ def table(title: str, rows: Iterable[Any]) -> Table | None:
 
 
 def pipeline_tables(experiments: list[Experiment], metric: Metric) -> list[Table]:
-    try:
-        module = import_module(PIPELINE_ANALYSIS)
-    except ModuleNotFoundError as exc:
-        if exc.name not in ("autoresearch.pipeline", PIPELINE_ANALYSIS):
-            raise  # the package is there but broken: say so rather than drop its sections
-        return []
     tables = []
     for name, title in PIPELINE_SECTIONS:
-        function: Callable[[list[Experiment], Metric], Any] | None = getattr(module, name, None)
-        if function is None:
-            continue
+        function: Callable[[list[Experiment], Metric], Any] = getattr(analysis, name)
         result = table(title, function(experiments, metric) or [])
         if result is not None:
             tables.append(result)

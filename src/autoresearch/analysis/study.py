@@ -10,7 +10,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from autoresearch.metric import Metric
-from autoresearch.storage.records import Experiment, Mode, Status
+from autoresearch.records import Experiment, Mode, Status
 
 
 @dataclass(frozen=True)

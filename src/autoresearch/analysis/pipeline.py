@@ -13,9 +13,9 @@ import statistics
 from collections import defaultdict
 from dataclasses import dataclass
 
+from autoresearch.analysis.combo import Combo, combo_of
 from autoresearch.metric import Metric
-from autoresearch.pipeline.combo import Combo, combo_of
-from autoresearch.storage.records import Experiment, Status
+from autoresearch.records import Experiment, Status
 
 CRASH_LIMIT = 3  # an implementation blamed for this many failed combos is skipped
 

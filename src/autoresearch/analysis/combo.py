@@ -1,8 +1,10 @@
 """A candidate of a pipeline task: one implementation (with its parameters) per slot.
 
 Combos travel through the store as an experiment's knobs:
-``{"slots": {slot: impl}, "params": {slot: {name: value}}, "families": {slot: family}}``,
-so every view of the study (analysis, dashboard, report) can read them without the catalog.
+``{"slots": {slot: impl}, "params": {slot: {name: value}}, "families": {slot: family}}``, plus
+``"sources": {slot: code}`` for implementations written at run time (by a model), so every view
+of the study (analysis, dashboard, report) can read them without the catalog and a resumed
+search can reuse them.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from autoresearch.storage.records import Experiment
+from autoresearch.records import Experiment
 
 
 @dataclass(frozen=True)
@@ -20,6 +22,7 @@ class Combo:
     slots: Mapping[str, str]
     params: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     families: Mapping[str, str] = field(default_factory=dict)
+    sources: Mapping[str, str] = field(default_factory=dict)  # run-time implementations
 
     def __getitem__(self, slot: str) -> str:
         return self.slots[slot]
@@ -41,15 +44,21 @@ class Combo:
                           sort_keys=True, default=str)
 
     def knobs(self) -> dict[str, Any]:
-        return {"slots": dict(self.slots),
-                "params": {s: dict(p) for s, p in self.params.items() if p},
-                "families": dict(self.families)}
+        knobs = {"slots": dict(self.slots),
+                 "params": {s: dict(p) for s, p in self.params.items() if p},
+                 "families": dict(self.families)}
+        if self.sources:
+            knobs["sources"] = dict(self.sources)
+        return knobs
 
     def replace(self, slot: str, impl: str, params: Mapping[str, Any] | None = None,
-                family: str | None = None) -> Combo:
+                family: str | None = None, source: str | None = None) -> Combo:
+        sources = {s: c for s, c in self.sources.items() if s != slot}
+        if source:
+            sources[slot] = source
         return Combo(slots={**self.slots, slot: impl},
                      params={**self.params, slot: dict(params or {})},
-                     families={**self.families, slot: family or impl})
+                     families={**self.families, slot: family or impl}, sources=sources)
 
     def differences(self, other: Combo) -> list[str]:
         """Slots whose component differs between the two combos."""
@@ -68,7 +77,8 @@ class Combo:
             return None
         return cls(slots=dict(slots), params={s: dict(p) for s, p in
                                               (knobs.get("params") or {}).items()},
-                   families=dict(knobs.get("families") or {}))
+                   families=dict(knobs.get("families") or {}),
+                   sources=dict(knobs.get("sources") or {}))
 
 
 def combo_of(experiment: Experiment) -> Combo | None:

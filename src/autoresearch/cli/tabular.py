@@ -1,0 +1,159 @@
+"""`autoresearch run` for tabular pipelines (a CSV, a pipeline .py or a named dataset): the
+research loop with the tabular Task, PipelineStrategy, ComboProposer and TabularExecutor."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+
+from autoresearch.analysis.pipeline import pruned, slot_rankings
+from autoresearch.analysis.study import summarize
+from autoresearch.cli import _common as c
+from autoresearch.cli._render import LiveObserver, summary_line
+from autoresearch.engine import ResearchLoop
+from autoresearch.errors import UsageError
+from autoresearch.pipeline import datasets
+from autoresearch.pipeline.catalog import FRAMEWORKS, space_for
+from autoresearch.pipeline.decompose import decompose
+from autoresearch.pipeline.proposer import LLMSlotProposer
+from autoresearch.pipeline.space import Implementation, SearchSpace
+from autoresearch.pipeline.study import cores, tabular_loop
+from autoresearch.pipeline.table import prepare
+from autoresearch.records import Experiment
+from autoresearch.search import LLMOptions, connect_llm
+
+if TYPE_CHECKING:
+    from autoresearch.cli.research import RunRequest
+    from autoresearch.pipeline.table import Table
+
+DEFAULT_TIMEOUT = 300.0  # seconds per CV repeat (a seed run); --train-seconds overrides
+
+
+def run_pipeline(request: RunRequest, console: Console) -> None:
+    if request.task or request.project:
+        raise UsageError("a CSV, a pipeline .py or --dataset cannot be combined with --task or "
+                         "--project")
+    if request.executor != "local":
+        raise UsageError("tabular runs use --executor local (parallel workers: --workers N)")
+    started = time.monotonic()
+    table, framework, user = _table(request, console)
+    space = _with_user(space_for(framework, table.kind), user)
+    timeout = DEFAULT_TIMEOUT if request.train_seconds is None else request.train_seconds
+    if not timeout > 0:
+        raise UsageError(f"--train-seconds must be > 0, got {timeout:g}")
+    store = c.open_store(request.storage)
+    slots = _slot_proposer(request, table.task_name, console)
+    workers = request.workers or len(cores())
+    study = store.study(table.task_name, table.metric, timeout, table.content_hash, table.origin)
+    loop = tabular_loop(table, store, framework=framework, space=space, seeds=request.seeds,
+                        timeout=timeout, workers=workers, slots=slots,
+                        min_delta=request.min_delta, hidden=_sources(table, request),
+                        observer=LiveObserver(console, study, store.experiments(study)))
+    console.print(
+        f"[bold]{table.task_name}[/]: {table.kind}, {table.rows} rows, {table.metric.name} "
+        f"{table.metric.arrow}, {len(request.seeds)} x {table.folds}-fold CV (one repeat per "
+        f"seed) + 20% sealed holdout, framework {framework}, {workers} worker(s), data "
+        f"{table.origin} ({table.content_hash}), store {store.path}\nproposer: templates"
+        f"{' + ' + slots.name if slots else ''}", highlight=False)
+    for note in table.notes:
+        console.print(f"note: {note}", highlight=False)
+    try:
+        loop.baseline()
+        budget = None if request.time_budget is None else \
+            request.time_budget - (time.monotonic() - started)
+        # One experiment more than workers in flight: a worker freed by an early stop finds
+        # the next combo's folds already queued.
+        reason = loop.run(request.max_experiments, budget, workers=workers + 1)
+    finally:
+        loop.executor.shutdown()
+    console.print(reason, highlight=False)
+    _report(console, loop, space)
+
+
+def _table(request: RunRequest, console: Console) -> tuple[Table, str, list[Implementation]]:
+    cache = c.cache_dir(request.cache_dir)
+    user: list[Implementation] = []
+    framework = request.framework
+    source_file = request.source
+    target = request.target
+    if source_file is not None and source_file.suffix == ".py":
+        parts = decompose(source_file)
+        user = list(parts.implementations)
+        framework = framework or parts.framework
+        target = target or parts.target
+        console.print(f"{source_file.name}: slots {', '.join(parts.slots)}, framework "
+                      f"{parts.framework}", highlight=False)
+        source_file = parts.data_file if request.dataset is None else None
+        if source_file is None and request.dataset is None:
+            raise UsageError(f"{request.source} reads no CSV file that could be found; pass "
+                             "--dataset NAME to run it on a named dataset")
+    elif source_file is not None and request.dataset is not None:
+        raise UsageError("pass either a CSV file or --dataset, not both")
+    framework = framework or "sklearn"
+    if framework not in FRAMEWORKS:
+        raise UsageError(f"--framework must be one of {', '.join(FRAMEWORKS)}, got "
+                         f"{framework!r}")
+    if request.dataset is not None:
+        source = datasets.named(request.dataset, cache, request.offline)
+        if target is not None and target != source.target:
+            raise UsageError(f"dataset {source.name} predicts {source.target!r}; drop --target")
+    else:
+        assert source_file is not None
+        source = datasets.csv_file(source_file, target)
+    return prepare(source, cache, request.seeds, metric=request.metric), framework, user
+
+
+def _sources(table: Table, request: RunRequest) -> tuple[Path, ...]:
+    """Every copy of the labels the workers must not read: the prepared table, the CSV, the
+    dataset's packaged file and the download cache."""
+    places = [table.directory, c.cache_dir(request.cache_dir) / "openml"]
+    if request.source is not None:
+        places.append(request.source.resolve())
+    origin = Path(table.origin.split(":", 1)[-1])
+    if origin.is_absolute():
+        places.append(origin)
+    packaged = datasets.packaged_file(table.origin)
+    if packaged is not None:
+        places.append(packaged)
+    return tuple(p for p in places if p.exists())
+
+
+def _with_user(space: SearchSpace, user: list[Implementation]) -> SearchSpace:
+    """The user's implementations first in their slot: the baseline is their own pipeline."""
+    if not user:
+        return space
+    ordered = [i for slot in space.slots
+               for i in [*(u for u in user if u.slot == slot), *space.of(slot)]]
+    return SearchSpace(space.slots, tuple(ordered), space.model_slot, space.coverage,
+                       space.fixed)
+
+
+def _slot_proposer(request: RunRequest, task: str, console: Console) -> LLMSlotProposer | None:
+    options = LLMOptions(request.provider, request.model, request.base_url, request.max_cost,
+                         request.max_tokens)
+    connected = connect_llm(request.proposer, options,
+                            notify=lambda m: console.print(f"   {m}", highlight=False))
+    if connected is None:
+        return None
+    chat, prices = connected
+    return LLMSlotProposer(chat, prices, task, max_tokens=request.max_tokens or 4096,
+                           max_cost=request.max_cost)
+
+
+def _report(console: Console, loop: ResearchLoop, space: SearchSpace) -> None:
+    history: list[Experiment] = loop.history()
+    metric = loop.study.metric
+    console.print(summary_line(summarize(history, metric)), highlight=False)
+    for slot in space.slots:
+        top = [r for r in slot_rankings(history, metric) if r.slot == slot][:3]
+        if top:
+            console.print(f"  {slot}: " + ", ".join(
+                f"{r.implementation} {r.best:.4f}" if r.best is not None
+                else f"{r.implementation} -" for r in top), highlight=False)
+    dead = pruned(history, metric)
+    if dead:
+        console.print("  pruned: " + "; ".join(f"{p.slot}:{p.name} ({p.kind})"
+                                                 for p in dead[:8]), highlight=False)

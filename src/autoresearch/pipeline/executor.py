@@ -1,0 +1,216 @@
+"""The tabular Executor: warm table workers (one per core), fed fold by fold.
+
+A seed job is one CV repeat: its folds go on one queue that every worker serves, so a lone
+experiment spreads its folds over all the cores and several experiments interleave; each fit
+gets one core (threads per fit x parallel fits = cores, OpenMP waiting passively). The parent
+scores each fold from the predictions and the labels only it holds, and stops a repeat early
+once its folds so far trail the best kept score (`bar`, the engine's) by more than their
+noise: a hopeless combo costs two folds, not all of them. A worker that dies fails only the
+fold it ran.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import queue
+import statistics
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from autoresearch.pipeline.scoring import PROBA_METRICS, BadPredictions, score
+from autoresearch.pipeline.server import Answer, Fold, TableServer, WorkerDied
+from autoresearch.pipeline.table import Labelled
+from autoresearch.records import FailureKind, SeedRun
+from autoresearch.sandbox.limits import Limits
+
+MIN_FOLDS_TO_STOP = 2
+STOP_STANDARD_ERRORS = 2.0
+
+
+@dataclass(frozen=True)
+class CVJob:
+    """One CV repeat (its seed) of a combo's code; `holdout`: fit on the whole development
+    part and predict the sealed holdout instead."""
+
+    code: str
+    seed: int
+    timeout: float
+    holdout: bool = False
+
+
+@dataclass
+class _Run:
+    job: CVJob
+    future: Future[SeedRun]
+    folds: int
+    started: float = field(default_factory=time.monotonic)
+    scores: dict[int, float] = field(default_factory=dict)
+    spent: float = 0.0
+    rss: float = 0.0
+    done: bool = False
+
+
+class TabularExecutor:
+    def __init__(self, table: Labelled, *, workers: int, cpus: tuple[int, ...] = (),
+                 preload: tuple[str, ...] = (), limits: Limits | None = None,
+                 hidden: tuple[Path, ...] = (), early_stop: bool = True) -> None:
+        self.table, self.workers, self.early_stop = table, workers, early_stop
+        self._options = {"preload": preload, "threads": 1, "limits": limits or Limits(),
+                         "hidden": hidden}
+        self._cpus = [(c,) for c in cpus] if len(cpus) >= workers else [()] * workers
+        # (priority, age, fold): holdouts first, since a verdict waits on them; then the folds
+        # of the oldest experiment (by its code), so that the next repeat of a promising
+        # combo does not queue behind every newer combo's first one.
+        self._queue: queue.PriorityQueue[tuple[float, int, int, int, _Run | None]] = \
+            queue.PriorityQueue()
+        self._order = itertools.count()
+        self._age: dict[str, int] = {}
+        self._lock = threading.Lock()
+        self.bar: Callable[[], float | None] = lambda: None  # the best kept score so far
+        self._splits: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}
+        self.layers: tuple[str, ...] = ()
+        self._threads = [threading.Thread(target=self._serve, args=(i,), daemon=True,
+                                          name=f"table-worker-{i}") for i in range(workers)]
+        for thread in self._threads:
+            thread.start()
+
+    # -- the Executor interface ---------------------------------------------------------
+    def submit(self, job: CVJob) -> Future[SeedRun]:
+        future: Future[SeedRun] = Future()
+        folds = 1 if job.holdout else self.table.folds
+        run = _Run(job, future, folds)
+        with self._lock:
+            order = self._age.setdefault(job.code, next(self._order))
+        for i in range(folds):
+            self._queue.put((0 if job.holdout else 1, order, i, next(self._order), run))
+        return future
+
+    def shutdown(self) -> None:
+        for i in range(len(self._threads)):
+            self._queue.put((math.inf, i, 0, 0, None))
+        for thread in self._threads:
+            thread.join(timeout=30)
+
+    # -- workers ------------------------------------------------------------------------
+    def _serve(self, index: int) -> None:
+        server, failure = self._start(index)  # at once: the table loads while the loop plans
+        try:
+            while True:
+                _, _, fold, _, run = self._queue.get()
+                if run is None:
+                    return
+                if run.done:
+                    continue
+                if server is None or not server.alive:
+                    if server is not None:
+                        server.close()
+                    server, failure = self._start(index)
+                    if server is None:
+                        self._fail(run, Answer(None, "crash", failure))
+                        continue
+                try:
+                    answer = server.fit(self._fold(run.job, fold), self._left(run))
+                except WorkerDied as exc:
+                    server.close()
+                    server = None
+                    answer = Answer(None, "crash", str(exc)[:500])
+                self._settle(run, fold, answer)
+        finally:
+            if server is not None:
+                server.close()
+
+    def _start(self, index: int) -> tuple[TableServer | None, str]:
+        try:
+            server = TableServer(self.table, cpus=self._cpus[index], **self._options)
+        except (WorkerDied, OSError) as exc:
+            return None, f"the table worker could not start: {exc}"[:500]
+        self.layers = server.layers
+        return server, ""
+
+    def _left(self, run: _Run) -> float:
+        return max(1.0, run.job.timeout - run.spent)
+
+    def _fold(self, job: CVJob, index: int) -> Fold:
+        proba = self.table.metric.name in PROBA_METRICS
+        if job.holdout:
+            n = len(self.table.X_dev)
+            return Fold(job.code, job.seed, np.arange(n),
+                        np.arange(n, n + len(self.table.X_holdout)), self.table.y_dev, proba,
+                        holdout=True)
+        with self._lock:
+            splits = self._splits.setdefault(job.seed, self.table.splits(job.seed))
+        train, valid = splits[index]
+        return Fold(job.code, job.seed, train, valid, self.table.y_dev[train], proba)
+
+    # -- scoring and verdicts of a repeat ------------------------------------------------
+    def _settle(self, run: _Run, fold: int, answer: Answer) -> None:
+        if answer.predictions is None:
+            return self._fail(run, answer)
+        y = self.table.y_holdout if run.job.holdout else \
+            self.table.y_dev[self._splits[run.job.seed][fold][1]]
+        try:
+            value = score(self.table.metric.name, y, answer.predictions,
+                          len(self.table.classes))
+        except (BadPredictions, ValueError) as exc:
+            return self._fail(run, Answer(None, "crash", f"build_model: {exc}"[:500],
+                                          "build_model"))
+        if not math.isfinite(value):
+            return self._fail(run, Answer(None, "divergence",
+                                          f"non-finite {self.table.metric.name}"))
+        with self._lock:
+            if run.done:
+                return None
+            run.scores[fold] = value
+            run.spent += answer.seconds
+            run.rss = max(run.rss, answer.peak_rss_mb)
+            stop = self._hopeless(run)
+            if len(run.scores) < run.folds and not stop:
+                return None
+            run.done = True
+            mean = statistics.fmean(run.scores.values())
+        folds = [run.scores[i] for i in sorted(run.scores)]
+        extra = {} if run.job.holdout else {"folds": folds}
+        if stop:
+            extra["stopped"] = stop
+        run.future.set_result(SeedRun(
+            seed=run.job.seed, failure=None, metric=mean, train_seconds=run.spent,
+            wall_seconds=time.monotonic() - run.started, peak_rss_mb=run.rss,
+            sandbox=self.layers, extra=extra))
+        return None
+
+    def _hopeless(self, run: _Run) -> str:
+        """Why the repeat stops early, or "": its folds so far trail the best kept score by
+        more than STOP_STANDARD_ERRORS standard errors (of these folds)."""
+        bar = self.bar()
+        if not self.early_stop or run.job.holdout or bar is None \
+                or len(run.scores) < MIN_FOLDS_TO_STOP or len(run.scores) == run.folds:
+            return ""
+        values = list(run.scores.values())
+        mean = statistics.fmean(values)
+        noise = STOP_STANDARD_ERRORS * statistics.stdev(values) / math.sqrt(len(values))
+        behind = self.table.metric.gain(bar, mean)
+        if behind <= noise:
+            return ""
+        name = self.table.metric.name
+        return (f"stopped after {len(values)} of {run.folds} folds: {name}={mean:.4f} trails "
+                f"the best {bar:.4f} by {behind:.4f} (> {noise:.4f})")
+
+    def _fail(self, run: _Run, answer: Answer) -> None:
+        with self._lock:
+            if run.done:
+                return
+            run.done = True
+        kind = FailureKind(answer.failure) if answer.failure in FailureKind._value2member_map_ \
+            else FailureKind.CRASH
+        extra = {"slot": answer.slot} if answer.slot else {}
+        run.future.set_result(SeedRun(
+            seed=run.job.seed, failure=kind, reason=answer.reason, log_tail=answer.log,
+            train_seconds=run.spent + answer.seconds, peak_rss_mb=answer.peak_rss_mb,
+            wall_seconds=time.monotonic() - run.started, sandbox=self.layers, extra=extra))

@@ -1,0 +1,205 @@
+"""An in-process engine test kit: a scripted Proposer, an instant (or timed) Executor and a
+tiny Task around the real ResearchLoop and a real Store, so the engine's rules are tested in
+milliseconds.
+
+A candidate's code is its script: `scores = [0.8, 0.81]` gives seed i the score at i (seeds
+are 0, 1, ...); `crash` in the code fails every seed; `invalid` fails validation; `sleep = s`
+makes each of its jobs take s seconds on the timed executor.
+"""
+
+from __future__ import annotations
+
+import ast
+import random
+import time
+from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from autoresearch.engine import Observer, ResearchLoop, RunSettings
+from autoresearch.errors import ProposalError
+from autoresearch.metric import Direction, Metric
+from autoresearch.records import Experiment, FailureKind, Proposal, SeedRun
+from autoresearch.sandbox import JobOptions
+from autoresearch.sandbox.validator import ValidationResult
+from autoresearch.search.acceptance import Acceptance
+from autoresearch.search.proposer import ProposalContext
+from autoresearch.search.strategy import Plan, Strategy
+from autoresearch.storage import Store, Study
+from autoresearch.tasks import PreparedData
+
+HIGH = Metric("score", Direction.MAX)
+
+
+def candidate(*scores: float, sleep: float = 0.0, holdout: float | None = None,
+              name: str = "") -> str:
+    lines = [f"# {name}", f"scores = {list(scores)}", f"sleep = {sleep}"]
+    if holdout is not None:
+        lines.append(f"holdout = {holdout}")
+    return "\n".join(lines) + "\n"
+
+
+def _values(code: str) -> dict[str, object]:
+    tree = ast.parse(code)
+    return {t.targets[0].id: ast.literal_eval(t.value) for t in tree.body  # type: ignore[attr-defined]
+            if isinstance(t, ast.Assign)}
+
+
+@dataclass(frozen=True)
+class KitJob:
+    code: str
+    seed: int
+    holdout: bool = False
+
+    def run(self) -> SeedRun:
+        values = _values(self.code)
+        time.sleep(float(values.get("sleep", 0.0)))  # type: ignore[arg-type]
+        if "crash" in self.code:
+            return SeedRun(seed=self.seed, failure=FailureKind.CRASH, reason="it crashed")
+        if self.holdout:
+            return SeedRun(seed=self.seed, failure=None,
+                           metric=float(values.get("holdout", 0.0)))  # type: ignore[arg-type]
+        scores = values["scores"]
+        return SeedRun(seed=self.seed, failure=None, metric=scores[self.seed])  # type: ignore[index]
+
+
+@dataclass
+class KitTask:
+    """A Task whose runs take no time."""
+
+    metric: Metric = HIGH
+    baseline: str = candidate(0.5, 0.5, holdout=0.4, name="baseline")
+    name: str = "kit"
+    description: str = "the engine test kit"
+    default_budget: float = 1.0
+    harness_module: str | None = None
+    required_calls: tuple[str, ...] = ()
+
+    def baseline_source(self) -> str:
+        return self.baseline
+
+    def prepare(self, cache_dir: Path, offline: bool) -> PreparedData:
+        return DATA
+
+    def prompt_section(self) -> str:
+        return ""
+
+    def seed_job(self, code: str, seed: int, data: PreparedData, options: JobOptions) -> KitJob:
+        return KitJob(code, seed)
+
+    def validate(self, code: str) -> ValidationResult:
+        if "invalid" in code:
+            return ValidationResult(FailureKind.VALIDATION, ("marked invalid",))
+        return ValidationResult(None)
+
+
+
+class HoldoutKitTask(KitTask):
+    """A task with a holdout scored apart from the seeds, as tabular tasks have."""
+
+    def holdout_job(self, code: str, data: PreparedData, options: JobOptions) -> KitJob:
+        return KitJob(code, -1, holdout=True)
+
+
+DATA = PreparedData(Path("."), "kit", "kit", {})
+
+
+class InstantExecutor:
+    """Runs each job at once in the caller's thread and remembers it."""
+
+    workers = 1
+
+    def __init__(self) -> None:
+        self.jobs: list[KitJob] = []
+
+    def submit(self, job: KitJob) -> Future[SeedRun]:
+        self.jobs.append(job)
+        future: Future[SeedRun] = Future()
+        future.set_result(job.run())
+        return future
+
+    def shutdown(self) -> None: ...
+
+
+class TimedExecutor(InstantExecutor):
+    """Jobs run side by side in threads for as long as their code says."""
+
+    def __init__(self, workers: int) -> None:
+        super().__init__()
+        self.workers = workers
+        self.pool = ThreadPoolExecutor(max_workers=workers)
+
+    def submit(self, job: KitJob) -> Future[SeedRun]:
+        self.jobs.append(job)
+        return self.pool.submit(job.run)
+
+    def shutdown(self) -> None:
+        self.pool.shutdown()
+
+
+@dataclass
+class ScriptedProposer:
+    """Proposes the scripted codes in order; an exception in the script is raised instead."""
+
+    script: list[str | Exception]
+    name: str = "scripted"
+    contexts: list[ProposalContext] = field(default_factory=list)
+
+    def propose(self, context: ProposalContext) -> Proposal:
+        self.contexts.append(context)
+        if not self.script:
+            raise ProposalError("the script is over")
+        item = self.script.pop(0)
+        if isinstance(item, Exception):
+            raise item
+        return Proposal(code=item, description=item.splitlines()[0], category="kit",
+                        mode=context.mode, parent_id=context.parent.id, proposer=self.name)
+
+
+class CountingStore(Store):
+    """A real store that counts how often the whole study is read."""
+
+    reads = 0
+
+    def experiments(self, study: Study) -> list[Experiment]:
+        self.reads += 1
+        return super().experiments(study)
+
+
+class Events(Observer):
+    def __init__(self) -> None:
+        self.finished: list[Experiment] = []
+
+    def experiment_finished(self, experiment: Experiment, best: Experiment | None) -> None:
+        self.finished.append(experiment)
+
+
+class ManyPlans:
+    """The script strategy, handing out as many plans as asked (none once `left` are out)."""
+
+    def __init__(self, metric: Metric, left: int = 10**6) -> None:
+        self.inner, self.left = Strategy(metric), left
+
+    def best(self, history: Sequence[Experiment]) -> Experiment | None:
+        return self.inner.best(history)
+
+    def plans(self, history: Sequence[Experiment], number: int, rng: random.Random,
+              busy: frozenset[int], count: int) -> list[Plan]:
+        count = min(count, self.left)
+        self.left -= count
+        return [self.inner.plan(history, number + i, rng, busy) for i in range(count)]
+
+
+def loop(tmp: Path | str, script: list[str | Exception], *, task: KitTask | None = None,
+         executor: InstantExecutor | None = None, seeds: tuple[int, ...] = (0, 1),
+         min_delta: float = 0.0, strategy: Strategy | ManyPlans | None = None,
+         store: Store | None = None) -> ResearchLoop:
+    task = task or KitTask()
+    store = store or CountingStore(Path(tmp) / "kit.db")
+    study = store.study(task.name, task.metric, 1.0, "kit", "kit")
+    return ResearchLoop(
+        task=task, data=DATA, store=store, study=study, proposer=ScriptedProposer(script),
+        strategy=strategy or Strategy(task.metric), executor=executor or InstantExecutor(),
+        acceptance=Acceptance(task.metric, min_delta), observer=Events(),
+        settings=RunSettings(job=JobOptions(budget_seconds=1.0), seeds=seeds))

@@ -1,0 +1,63 @@
+"""The tabular executor's warm workers: real sandboxed processes, failures kept to one fold."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from autoresearch.pipeline import datasets
+from autoresearch.pipeline.catalog import Renderer, space_for
+from autoresearch.pipeline.executor import CVJob, TabularExecutor
+from autoresearch.pipeline.table import Labelled, prepare
+from autoresearch.records import FailureKind
+from tests.pipeline.conftest import mixed_frame
+
+
+@pytest.fixture()
+def mini(tmp_path: Path):
+    table = prepare(datasets.Source("mini", mixed_frame(60), "label", "test"), tmp_path, (0,),
+                    folds=3)
+    space = space_for("sklearn", table.kind)
+    code = Renderer(space, "sklearn", table.kind, table.metric.name).render(
+        space.default_combo())
+    executor = TabularExecutor(Labelled.load(table), workers=1, hidden=(table.directory,))
+    yield executor, code
+    executor.shutdown()
+
+
+def _model(code: str, first_line: str) -> str:
+    return code.replace("def build_model(problem):", f"def build_model(problem):\n{first_line}")
+
+
+def test_failures_stay_with_their_fold_and_the_worker_comes_back(mini) -> None:
+    executor, code = mini
+    raising = executor.submit(CVJob(_model(code, "    raise ValueError('no model today')"), 0,
+                                    60)).result()
+    assert raising.failure is FailureKind.CRASH and raising.extra["slot"] == "build_model"
+    assert "no model today" in raising.reason and "Traceback" in raising.log_tail
+    killed = executor.submit(CVJob(_model(code, "    import os\n    os.kill(os.getpid(), 9)"),
+                                   0, 60)).result()
+    assert killed.failure in (FailureKind.CRASH, FailureKind.OOM)
+    worker_killed = executor.submit(CVJob(_model(
+        code, "    import os\n    os.kill(os.getppid(), 9)"), 0, 60)).result()
+    assert worker_killed.failure is FailureKind.CRASH
+    slow = executor.submit(CVJob(_model(code, "    while True:\n        pass"), 0, 3)).result()
+    assert slow.failure is FailureKind.TIMEOUT
+    good = executor.submit(CVJob(code, 0, 60)).result()
+    assert good.ok and len(good.extra["folds"]) == 3 and 0.5 < good.metric <= 1.0
+    assert "warm-table-worker" in good.sandbox
+    holdout = executor.submit(CVJob(code, 0, 60, holdout=True)).result()
+    assert holdout.ok and 0.0 <= holdout.metric <= 1.0 and "folds" not in holdout.extra
+
+
+def test_hopeless_repeats_stop_after_two_folds(mini) -> None:
+    executor, code = mini
+    executor.bar = lambda: 0.99
+    guess = _model(code, "    from sklearn.dummy import DummyClassifier\n"
+                         "    return DummyClassifier(strategy='uniform', random_state=0)")
+    run = executor.submit(CVJob(guess, 0, 60)).result()
+    assert run.ok and len(run.extra["folds"]) == 2 and "stopped after 2 of 3" in \
+        run.extra["stopped"]
+    executor.bar = lambda: None
+    assert len(executor.submit(CVJob(guess, 0, 60)).result().extra["folds"]) == 3
