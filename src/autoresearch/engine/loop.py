@@ -280,13 +280,12 @@ class ResearchLoop:
             self.store.finish_experiment(experiment)
             self._keep(experiment)
             earlier = tuple(r for r in experiment.seed_runs if not r.ok)
-            experiment = replace(experiment, seed_runs=tuple(r for r in experiment.seed_runs
-                                                             if r.ok))
         self.observer.experiment_started(experiment)
         check = self.task.validate(experiment.code)
         if check.failure is not None:
             return self._close(experiment, check.failure.status, check.failure, check.reason)
-        return _Flight(experiment, baseline, earlier=earlier)
+        return _Flight(replace(experiment, seed_runs=tuple(
+            r for r in experiment.seed_runs if r not in earlier)), baseline, earlier=earlier)
 
     def _find(self, experiment_id: int, flight: _Flight) -> Experiment:
         if experiment_id == flight.experiment.id:
@@ -373,7 +372,7 @@ class ResearchLoop:
             if isinstance(step, tuple):
                 target, seed = step
                 if flight.starved[step] > self.settings.retries:
-                    return self._close(flight.experiment, Status.INTERFERED,
+                    return self._close(_whole(flight), Status.INTERFERED,
                                        FailureKind.INTERFERED, self._starved(flight, step))
                 if flight.starved[step]:
                     time.sleep(self.settings.retry_wait)  # let the other load pass
@@ -384,11 +383,11 @@ class ResearchLoop:
             holdout = getattr(self.task, "holdout_job", None)
             if flight.verdict.status is Status.KEPT and callable(holdout):
                 # Decided: later decisions compare against it while its holdout is scored.
-                self._keep(replace(flight.experiment, status=Status.KEPT))
+                self._keep(replace(_whole(flight), status=Status.KEPT))
                 flight.seed, flight.holdout = HOLDOUT_SEED, True
                 return holdout(flight.experiment.code, self.data, self.settings.job)
         assert flight.verdict is not None
-        return self._close(flight.experiment, flight.verdict.status, flight.verdict.failure,
+        return self._close(_whole(flight), flight.verdict.status, flight.verdict.failure,
                            flight.verdict.reason)
 
     def _starved(self, flight: _Flight, step: tuple[int, int]) -> str:
@@ -430,7 +429,7 @@ class ResearchLoop:
         updated = replace(target, seed_runs=(*target.seed_runs, run))
         if own:
             flight.experiment = updated
-            self._keep(replace(updated, seed_runs=(*flight.earlier, *updated.seed_runs)))
+            self._keep(_whole(flight))
         else:
             self._keep(updated)
         self.observer.seed_finished(updated, run)
@@ -467,6 +466,12 @@ class ResearchLoop:
                 return job
             self._absorb(flight, _result(self.executor.submit(job), flight))
         return flight
+
+
+def _whole(flight: _Flight) -> Experiment:
+    """The flight's experiment with every stored run, a failed earlier attempt's too."""
+    experiment = flight.experiment
+    return replace(experiment, seed_runs=(*flight.earlier, *experiment.seed_runs))
 
 
 def _result(future: Future[SeedRun], flight: _Flight) -> SeedRun:
