@@ -44,6 +44,15 @@ DEFAULT_GRACE = 120.0
 
 DEFAULT_STORAGE = DEFAULT_PATH
 DEFAULT_SEEDS = "42,137"
+DEFAULT_MAX_SEEDS = 4
+
+
+def study_setup(executor: object, kind: str, device: str) -> str:
+    """What each run is given, part of the study's identity: the same budget buys another
+    result with other threads per run, another device or another executor."""
+    slots = getattr(executor, "slots", None)
+    threads = len(slots[0].cpus) if slots and slots[0].cpus else "auto"
+    return f"executor={kind} threads={threads} device={device}"
 
 
 def parse_seeds(text: str) -> tuple[int, ...]:

@@ -307,8 +307,11 @@ class ResearchLoop:
             return self._baseline_run(experiment) or \
                 Verdict(Status.KEPT, None, f"baseline; {self.noise().describe()}")
         incumbent = self.strategy.best(self.history())
-        if incumbent is None:  # nothing kept to compare with (the baseline failed)
-            return Verdict(Status.DISCARDED, None, "no kept baseline to compare with")
+        if incumbent is None:  # nothing kept to compare with (a pipeline's baseline failed)
+            seed = next((s for s in self.settings.seeds if s not in experiment.seed_scores),
+                        None)
+            return (experiment.id, seed) if seed is not None else \
+                Verdict(Status.KEPT, None, "the first scored experiment: nothing kept before it")
         seeds = self.settings.seed_list
         verdict = self.acceptance.judge(experiment, incumbent, self.noise(),
                                         min_seeds=len(self.settings.seeds),
