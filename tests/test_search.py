@@ -7,11 +7,12 @@ from dataclasses import replace
 
 import pytest
 
+from autoresearch.analysis.noise import Noise
 from autoresearch.errors import ProposalError
 from autoresearch.knobs import parse_knobs
 from autoresearch.records import Experiment, FailureKind, Mode, Proposal, SeedRun, Status
 from autoresearch.search import OfflineProposer, ProposalContext
-from autoresearch.search.acceptance import Acceptance, Noise, failure_of
+from autoresearch.search.acceptance import Acceptance, failure_of
 from autoresearch.search.offline import parse_values
 from autoresearch.search.strategy import Strategy
 from autoresearch.tasks import Direction, Metric, get_task

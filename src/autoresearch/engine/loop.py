@@ -27,11 +27,12 @@ from collections import Counter
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field, replace
 
+from autoresearch.analysis.noise import Noise, noise_of
 from autoresearch.errors import AutoresearchError, CostLimitReached, ProposalError
 from autoresearch.execution import Executor
 from autoresearch.records import Experiment, FailureKind, Mode, Proposal, SeedRun, Status
 from autoresearch.sandbox import Job, JobOptions
-from autoresearch.search.acceptance import Acceptance, Noise, Verdict, failure_of, noise_of
+from autoresearch.search.acceptance import Acceptance, Verdict, failure_of
 from autoresearch.search.duplicates import CodeIndex
 from autoresearch.search.notes import notes
 from autoresearch.search.offline import parse_values

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from scipy.stats import t as student_t
 
+from autoresearch.analysis.noise import Noise
 from autoresearch.records import Experiment, FailureKind, SeedRun, Status
 from autoresearch.tasks import Metric
 
@@ -28,35 +29,6 @@ class Verdict:
     status: Status
     failure: FailureKind | None
     reason: str
-
-
-@dataclass(frozen=True)
-class Noise:
-    """Run-to-run noise of the study: the sd of one run around its (code, seed) mean, pooled
-    over every seed measured more than once."""
-
-    sd: float | None
-    dof: int  # degrees of freedom behind the estimate
-
-    def describe(self) -> str:
-        if self.sd is None:
-            return "run noise not measured yet"
-        return f"run noise sd {self.sd:.4g} ({self.dof} repeat{'s' * (self.dof != 1)})"
-
-
-def noise_of(experiments: Iterable[Experiment]) -> Noise:
-    squares, dof = 0.0, 0
-    for experiment in experiments:
-        measured: dict[int, list[float]] = {}
-        for r in experiment.seed_runs:
-            if r.ok and r.metric is not None:
-                measured.setdefault(r.seed, []).append(r.metric)
-        for values in measured.values():
-            if len(values) > 1:
-                mean = statistics.fmean(values)
-                squares += sum((v - mean) ** 2 for v in values)
-                dof += len(values) - 1
-    return Noise(math.sqrt(squares / dof) if dof else None, dof)
 
 
 @dataclass(frozen=True)
