@@ -19,6 +19,7 @@ class Status(str, Enum):
     TIMEOUT = "timeout"
     OOM = "oom"
     DIVERGED = "diverged"
+    INTERFERED = "interfered"  # the machine starved its runs: no verdict on the candidate
 
     @property
     def finished(self) -> bool:
@@ -46,6 +47,7 @@ class FailureKind(str, Enum):
     DIVERGENCE = "divergence"
     PROPOSAL = "proposal"
     EXPORT = "export"  # the model could not be handed to the evaluator, or was refused by it
+    INTERFERED = "interfered"  # other processes took the run's cores: never judged
 
     @property
     def status(self) -> Status:
@@ -64,6 +66,7 @@ _STATUS_OF = {
     FailureKind.TIMEOUT: Status.TIMEOUT,
     FailureKind.OOM: Status.OOM,
     FailureKind.DIVERGENCE: Status.DIVERGED,
+    FailureKind.INTERFERED: Status.INTERFERED,
 }
 
 
@@ -111,6 +114,7 @@ class SeedRun:
     log_tail: str = ""
     sandbox: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
+    cpu_share: float | None = None  # own CPU time / (training wall time x threads given)
 
     @property
     def ok(self) -> bool:
