@@ -14,7 +14,7 @@ import pytest
 from autoresearch.errors import SchemaTooNewError, StorageError
 from autoresearch.records import Mode, Proposal, SeedRun, Status
 from autoresearch.storage import Store
-from autoresearch.storage.schema import SCHEMA_VERSION
+from autoresearch.storage.schema import SCHEMA_V1, SCHEMA_VERSION
 from autoresearch.tasks import get_task
 
 TASK = get_task("shakespeare")
@@ -44,6 +44,44 @@ def test_round_trip_of_experiments_and_seed_runs(tmp_path):
     (again,) = store.experiments(study)
     assert again.status is Status.KEPT and again.metric_mean == 2.5
     assert again.proposal.knobs == {"X": 1}
+
+
+def _v1_store(path) -> None:
+    """A store as version 1 wrote it: one study, one experiment, one seed run."""
+    db = sqlite3.connect(path)
+    db.executescript(SCHEMA_V1)
+    db.execute("INSERT INTO studies (id, task, metric, direction, budget_seconds, data_hash, "
+               "data_source, created_at) VALUES (1, 'shakespeare', 'val_bpb', 'min', 30, "
+               "'abc', 'test', 0)")
+    db.execute("INSERT INTO experiments (id, study_id, number, mode, category, description, "
+               "proposer, code, status, created_at) VALUES (1, 1, 0, 'baseline', 'baseline', "
+               "'baseline', 'baseline', 'x = 1', 'kept', 0)")
+    db.execute("INSERT INTO seed_runs (experiment_id, seed, metric, steps) VALUES (1, 42, 2.5, 9)")
+    db.execute("PRAGMA user_version = 1")
+    db.commit()
+    db.close()
+
+
+def test_a_version_1_store_migrates_and_keeps_its_study(tmp_path):
+    path = tmp_path / "v1.db"
+    _v1_store(path)
+    store = Store(path)
+    assert store.schema_version == SCHEMA_VERSION
+    # The old study is claimed by the first setup that opens it: the run resumes it.
+    study = store.study("shakespeare", TASK.metric, 30.0, "abc", "test", setup="threads=2")
+    assert study.id == 1 and study.setup == "threads=2"
+    (base,) = store.experiments(study)
+    (run,) = base.seed_runs
+    assert (run.seed, run.metric, run.steps) == (42, 2.5, 9)
+    assert (run.measurement, run.cpu_share) == (0, None)
+    # Measurements of one seed are rows of their own now; another setup is another study.
+    store.add_seed_run(base.id, SeedRun(seed=42, failure=None, metric=2.7, measurement=1,
+                                        cpu_share=0.93))
+    (again,) = store.experiments(study)
+    assert [(r.measurement, r.metric) for r in again.seed_runs] == [(0, 2.5), (1, 2.7)]
+    assert again.seed_scores == {42: pytest.approx(2.6)}
+    assert store.study("shakespeare", TASK.metric, 30.0, "abc", "test", setup="threads=1").id != 1
+    assert not sqlite3.connect(path).execute("PRAGMA foreign_key_check").fetchall()
 
 
 def test_newer_schema_is_refused_without_damage(tmp_path):

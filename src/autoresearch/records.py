@@ -19,7 +19,10 @@ class Status(str, Enum):
     TIMEOUT = "timeout"
     OOM = "oom"
     DIVERGED = "diverged"
-    INTERFERED = "interfered"  # the machine starved its runs: no verdict on the candidate
+    # Not verdicts on the candidate: the machine starved its runs (a later `run` may retry it),
+    # or its code is one the study already holds (it never ran).
+    INTERFERED = "interfered"
+    DUPLICATE = "duplicate"
 
     @property
     def finished(self) -> bool:
@@ -29,8 +32,14 @@ class Status(str, Enum):
     def failed(self) -> bool:
         return self in FAILURES
 
+    @property
+    def unjudged(self) -> bool:
+        """Finished without a verdict on the candidate: never counted as its failure."""
+        return self in UNJUDGED
+
 
 FAILURES = frozenset({Status.INVALID, Status.CRASHED, Status.TIMEOUT, Status.OOM, Status.DIVERGED})
+UNJUDGED = frozenset({Status.INTERFERED, Status.DUPLICATE})
 
 
 class FailureKind(str, Enum):
@@ -47,7 +56,8 @@ class FailureKind(str, Enum):
     DIVERGENCE = "divergence"
     PROPOSAL = "proposal"
     EXPORT = "export"  # the model could not be handed to the evaluator, or was refused by it
-    INTERFERED = "interfered"  # other processes took the run's cores: never judged
+    INTERFERED = "interfered"  # the machine starved the run (other load): never judged
+    DUPLICATE = "duplicate"  # the same code as an earlier experiment: never run
 
     @property
     def status(self) -> Status:
@@ -67,6 +77,7 @@ _STATUS_OF = {
     FailureKind.OOM: Status.OOM,
     FailureKind.DIVERGENCE: Status.DIVERGED,
     FailureKind.INTERFERED: Status.INTERFERED,
+    FailureKind.DUPLICATE: Status.DUPLICATE,
 }
 
 
@@ -114,7 +125,9 @@ class SeedRun:
     log_tail: str = ""
     sandbox: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
-    cpu_share: float | None = None  # own CPU time / (training wall time x threads given)
+    # The run's CPU time / (training wall time x threads given); None when not measured.
+    cpu_share: float | None = None
+    measurement: int = 0  # 0: the seed's first run; 1, 2, ...: re-measurements of the same code
 
     @property
     def ok(self) -> bool:
@@ -151,8 +164,17 @@ class Experiment:
     finished_at: float | None = None
 
     @property
+    def seed_scores(self) -> dict[int, float]:
+        """Each seed's score: the mean over its measurements (a winner is measured again)."""
+        measured: dict[int, list[float]] = {}
+        for r in self.seed_runs:
+            if r.ok and r.metric is not None:
+                measured.setdefault(r.seed, []).append(r.metric)
+        return {seed: statistics.fmean(values) for seed, values in measured.items()}
+
+    @property
     def scores(self) -> list[float]:
-        return [r.metric for r in self.seed_runs if r.ok and r.metric is not None]
+        return list(self.seed_scores.values())
 
     @property
     def metric_mean(self) -> float | None:

@@ -69,5 +69,61 @@ CREATE TABLE seed_runs (
 );
 """
 
-MIGRATIONS: tuple[str, ...] = (SCHEMA_V1,)
+# v2: every measurement of a seed is kept (re-measurements of a winner, runs the machine starved),
+# with the CPU share the run got; a study's identity includes its setup (threads per run, device,
+# executor: what a budget buys). SQLite changes a UNIQUE key only by rebuilding the table; the
+# store runs migrations with foreign keys off and checks them after.
+SCHEMA_V2 = """
+CREATE TABLE studies_v2 (
+    id INTEGER PRIMARY KEY,
+    task TEXT NOT NULL,
+    metric TEXT NOT NULL,
+    direction TEXT NOT NULL,
+    budget_seconds REAL NOT NULL,
+    data_hash TEXT NOT NULL,
+    data_source TEXT NOT NULL,
+    config_json TEXT NOT NULL DEFAULT '{}',
+    created_at REAL NOT NULL,
+    setup TEXT NOT NULL DEFAULT '',
+    UNIQUE (task, budget_seconds, data_hash, setup)
+);
+INSERT INTO studies_v2 (id, task, metric, direction, budget_seconds, data_hash, data_source,
+    config_json, created_at)
+    SELECT id, task, metric, direction, budget_seconds, data_hash, data_source, config_json,
+    created_at FROM studies;
+DROP TABLE studies;
+ALTER TABLE studies_v2 RENAME TO studies;
+CREATE TABLE seed_runs_v2 (
+    id INTEGER PRIMARY KEY,
+    experiment_id INTEGER NOT NULL REFERENCES experiments(id),
+    seed INTEGER NOT NULL,
+    failure_kind TEXT,
+    metric REAL,
+    test_metric REAL,
+    reason TEXT NOT NULL DEFAULT '',
+    train_seconds REAL NOT NULL DEFAULT 0,
+    eval_seconds REAL NOT NULL DEFAULT 0,
+    startup_seconds REAL NOT NULL DEFAULT 0,
+    wall_seconds REAL NOT NULL DEFAULT 0,
+    peak_rss_mb REAL NOT NULL DEFAULT 0,
+    steps INTEGER NOT NULL DEFAULT 0,
+    loss_curve_json TEXT NOT NULL DEFAULT '[]',
+    log_tail TEXT NOT NULL DEFAULT '',
+    sandbox_json TEXT NOT NULL DEFAULT '[]',
+    extra_json TEXT NOT NULL DEFAULT '{}',
+    cpu_share REAL,
+    measurement INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (experiment_id, seed, measurement)
+);
+INSERT INTO seed_runs_v2 (id, experiment_id, seed, failure_kind, metric, test_metric, reason,
+    train_seconds, eval_seconds, startup_seconds, wall_seconds, peak_rss_mb, steps,
+    loss_curve_json, log_tail, sandbox_json, extra_json)
+    SELECT id, experiment_id, seed, failure_kind, metric, test_metric, reason, train_seconds,
+    eval_seconds, startup_seconds, wall_seconds, peak_rss_mb, steps, loss_curve_json, log_tail,
+    sandbox_json, extra_json FROM seed_runs;
+DROP TABLE seed_runs;
+ALTER TABLE seed_runs_v2 RENAME TO seed_runs;
+"""
+
+MIGRATIONS: tuple[str, ...] = (SCHEMA_V1, SCHEMA_V2)
 SCHEMA_VERSION = len(MIGRATIONS)

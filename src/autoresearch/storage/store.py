@@ -45,6 +45,7 @@ class Study:
     data_hash: str
     data_source: str
     created_at: float
+    setup: str = ""  # what a run is given (threads, device, executor); "" in a v1 store
 
 
 class Store:
@@ -78,11 +79,24 @@ class Store:
                 f"knows {SCHEMA_VERSION}); upgrade with `pip install -U autoresearch` or use "
                 "another --storage"
             )
-        for target in range(version + 1, SCHEMA_VERSION + 1):
-            with self.transaction():
-                for statement in _statements(MIGRATIONS[target - 1]):
-                    self._db.execute(statement)
-                self._db.execute(f"PRAGMA user_version = {target}")
+        if version == SCHEMA_VERSION:
+            return
+        # A migration may rebuild a table others point at (SQLite's way to change a key):
+        # foreign keys are off meanwhile (the pragma is a no-op inside a transaction) and
+        # checked before the migration commits.
+        self._db.execute("PRAGMA foreign_keys=OFF")
+        try:
+            for target in range(version + 1, SCHEMA_VERSION + 1):
+                with self.transaction():
+                    for statement in _statements(MIGRATIONS[target - 1]):
+                        self._db.execute(statement)
+                    broken = self._db.execute("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise StorageError(f"migrating {self.path} to schema {target} broke "
+                                           f"{len(broken)} references; the store is unchanged")
+                    self._db.execute(f"PRAGMA user_version = {target}")
+        finally:
+            self._db.execute("PRAGMA foreign_keys=ON")
 
     @property
     def files(self) -> tuple[Path, ...]:
@@ -108,19 +122,27 @@ class Store:
 
     # -- studies ------------------------------------------------------------------------
     def study(self, task: str, metric: Metric, budget: float, data_hash: str,
-              data_source: str) -> Study:
-        """The study for this task, budget and data; created on first use."""
+              data_source: str, setup: str = "") -> Study:
+        """The study for this task, budget, data and setup; created on first use.
+
+        Numbers are compared only within a study: a run given other threads or another device
+        buys something else with the same budget. A study from before setups were recorded
+        ("") is claimed by the first setup that opens it, so an upgraded store resumes.
+        """
+        key = "task=? AND budget_seconds=? AND data_hash=?"
         with self.transaction() as db:
+            if setup:
+                db.execute(f"UPDATE studies SET setup=? WHERE {key} AND setup='' AND NOT "
+                           f"EXISTS (SELECT 1 FROM studies WHERE {key} AND setup=?)",
+                           (setup, task, budget, data_hash, task, budget, data_hash, setup))
             db.execute(
                 "INSERT OR IGNORE INTO studies (task, metric, direction, budget_seconds, "
-                "data_hash, data_source, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "data_hash, data_source, created_at, setup) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (task, metric.name, metric.direction.value, budget, data_hash, data_source,
-                 time.time()),
+                 time.time(), setup),
             )
-        row = self._db.execute(
-            "SELECT * FROM studies WHERE task=? AND budget_seconds=? AND data_hash=?",
-            (task, budget, data_hash),
-        ).fetchone()
+        row = self._db.execute(f"SELECT * FROM studies WHERE {key} AND setup=?",
+                               (task, budget, data_hash, setup)).fetchone()
         return _study(row)
 
     def studies(self, task: str | None = None) -> list[Study]:
@@ -161,12 +183,13 @@ class Store:
                 "INSERT OR REPLACE INTO seed_runs (experiment_id, seed, failure_kind, metric, "
                 "test_metric, reason, train_seconds, eval_seconds, startup_seconds, "
                 "wall_seconds, peak_rss_mb, steps, loss_curve_json, log_tail, sandbox_json, "
-                "extra_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "extra_json, cpu_share, measurement) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (experiment_id, run.seed, run.failure.value if run.failure else None,
                  run.metric, run.test_metric, run.reason, run.train_seconds, run.eval_seconds,
                  run.startup_seconds, run.wall_seconds, run.peak_rss_mb, run.steps,
                  json.dumps(run.loss_curve), run.log_tail, json.dumps(run.sandbox),
-                 json.dumps(run.extra)),
+                 json.dumps(run.extra), run.cpu_share, run.measurement),
             )
 
     def finish_experiment(self, experiment: Experiment) -> None:
@@ -213,10 +236,11 @@ class Store:
         runs: dict[int, list[SeedRun]] = {}
         # Plain tuples and a direct constructor: this runs whenever a dashboard sees a change.
         for (experiment_id, seed, failure, metric, test_metric, reason, train, evaluation,
-             startup, wall, rss, steps, extra) in self._db.execute(
+             startup, wall, rss, steps, extra, cpu_share, measurement) in self._db.execute(
             "SELECT s.experiment_id, s.seed, s.failure_kind, s.metric, s.test_metric, s.reason, "
             "s.train_seconds, s.eval_seconds, s.startup_seconds, s.wall_seconds, s.peak_rss_mb, "
-            "s.steps, s.extra_json FROM seed_runs s JOIN experiments e "
+            "s.steps, s.extra_json, s.cpu_share, s.measurement FROM seed_runs s JOIN "
+            "experiments e "
             f"ON e.id = s.experiment_id WHERE {where} ORDER BY s.id", args
         ).fetchall():
             runs.setdefault(experiment_id, []).append(SeedRun(
@@ -224,7 +248,8 @@ class Store:
                 test_metric=test_metric, reason=reason, train_seconds=train,
                 eval_seconds=evaluation, startup_seconds=startup, wall_seconds=wall,
                 peak_rss_mb=rss, steps=steps,
-                extra=json.loads(extra) if extra != "{}" else {}))
+                extra=json.loads(extra) if extra != "{}" else {}, cpu_share=cpu_share,
+                measurement=measurement))
         return [_experiment(r, runs.get(r["id"], [])) for r in rows]
 
     def revision(self, study: Study) -> tuple[int, tuple[tuple[str, int], ...], int]:
@@ -269,7 +294,8 @@ def _study(row: sqlite3.Row) -> Study:
     return Study(id=row["id"], task=row["task"],
                  metric=Metric(row["metric"], Direction(row["direction"])),
                  budget_seconds=row["budget_seconds"], data_hash=row["data_hash"],
-                 data_source=row["data_source"], created_at=row["created_at"])
+                 data_source=row["data_source"], created_at=row["created_at"],
+                 setup=row["setup"])
 
 
 def _seed_run(row: sqlite3.Row) -> SeedRun:
@@ -282,7 +308,8 @@ def _seed_run(row: sqlite3.Row) -> SeedRun:
         peak_rss_mb=row["peak_rss_mb"], steps=row["steps"],
         loss_curve=tuple(tuple(p) for p in json.loads(row["loss_curve_json"])),
         log_tail=row["log_tail"], sandbox=tuple(json.loads(row["sandbox_json"])),
-        extra=json.loads(row["extra_json"]),
+        extra=json.loads(row["extra_json"]), cpu_share=row["cpu_share"],
+        measurement=row["measurement"],
     )
 
 

@@ -172,7 +172,8 @@ def chart(all_rows: list[Row], experiments: list[Experiment], metric: Metric) ->
         "metric": metric.name,
         "direction": metric.direction.value,
         "points": [point(r, r.metric) for r in scored if r.metric is not None],
-        "failed": [point(r, worst) for r in all_rows if r.status.failed and r.metric is None],
+        "failed": [point(r, worst) for r in all_rows
+                   if (r.status.failed or r.status.unjudged) and r.metric is None],
         "best": [{"x": n, "y": v} for n, v in best_so_far(experiments, metric)],
     }
 

@@ -5,7 +5,9 @@
 
   const css = (name) => getComputedStyle(document.documentElement).getPropertyValue(name).trim();
   const refreshMs = () => 1000 * (parseFloat(document.body.dataset.refresh) || 5);
-  const FAILED = ["invalid", "crashed", "timeout", "oom", "diverged"];
+  // Statuses without a score: failures, and runs never judged (starved by the machine, or
+  // a duplicate of earlier code).
+  const FAILED = ["invalid", "crashed", "timeout", "oom", "diverged", "interfered", "duplicate"];
   const STATUSES = ["kept", "discarded", "running", "pending", ...FAILED];
   const colour = (status) => css("--" + status) || css("--muted");
 
