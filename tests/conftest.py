@@ -13,6 +13,10 @@ from autoresearch.tasks import PreparedData, get_task
 
 TINY_BUDGET = 1.0  # seconds of real training per seed run in tests
 
+# The suite runs two workers on a 2-core machine, so every seed run shares its cores: the CLI's
+# interference check (on by default for users) is off here, and tests/test_load.py tests it.
+os.environ.setdefault("AUTORESEARCH_MAX_FOREIGN_LOAD", "1")
+
 
 @pytest.fixture(scope="session")
 def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:

@@ -145,3 +145,19 @@ def test_candidate_environment_is_an_allow_list(monkeypatch, tmp_path):
     env = candidate_environment(42, tmp_path, threads=1)
     assert "ANTHROPIC_API_KEY" not in env and "AUTORESEARCH_STORAGE" not in env
     assert env["AUTORESEARCH_SEED"] == "42" and env["HOME"] == str(tmp_path)
+
+
+def test_a_cpu_second_budget_counts_the_process_cpu_time(shakespeare_data):
+    code = baseline_with(N_LAYER=1, N_EMBD=32, BATCH_SIZE=8)
+    run = run_seed(job(code, shakespeare_data, threads=1, budget_unit="cpu"))
+    assert run.ok, run.reason
+    cpu = run.extra["train_cpu_seconds"]
+    assert TINY_BUDGET * 0.9 <= cpu <= TINY_BUDGET + budget_slack(TINY_BUDGET)
+
+
+def test_spinning_past_a_cpu_budget_is_stopped_by_the_kernel(shakespeare_data):
+    # A loop that never asks the harness again: RLIMIT_CPU, not the candidate, ends it.
+    code = ("import harness\nharness.time_left()\nwhile True:\n    pass\n"
+            "harness.evaluate(None, 2)\n")
+    run = run_seed(job(code, shakespeare_data, threads=1, budget_unit="cpu"))
+    assert run.failure is FailureKind.OVER_BUDGET and "CPU budget" in run.reason, run

@@ -125,7 +125,7 @@ class SeedRun:
     log_tail: str = ""
     sandbox: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
-    # CPU time of the run's process tree / (wall time x threads given); None when not measured.
+    # The run's CPU time / (training wall time x threads given); None when not measured.
     cpu_share: float | None = None
     measurement: int = 0  # 0: the seed's first run; 1, 2, ...: re-measurements of the same code
 

@@ -9,6 +9,8 @@ from typing import Annotated
 import typer
 
 from autoresearch.errors import UsageError
+from autoresearch.sandbox.limits import BUDGET_UNITS
+from autoresearch.sandbox.load import MAX_FOREIGN_LOAD
 from autoresearch.storage import ENV_VAR, Store, Study
 from autoresearch.storage.store import DEFAULT_PATH
 from autoresearch.tasks import PreparedData, Task, get_task
@@ -41,18 +43,32 @@ GraceOpt = Annotated[float, typer.Option(
     "--grace", min=1.0, help="Seconds on top of the training budget for start-up and "
     "evaluation before a seed run is killed as a timeout.")]
 DEFAULT_GRACE = 120.0
+ForeignLoadOpt = Annotated[float, typer.Option(
+    "--max-foreign-load", min=0.0, max=1.0, envvar="AUTORESEARCH_MAX_FOREIGN_LOAD",
+    help="A seed run whose cores were busier than this with other processes while it trained "
+    "(0.25 = a quarter of them) is recorded as interfered and not judged; 1 turns it off.")]
+DEFAULT_FOREIGN_LOAD = MAX_FOREIGN_LOAD
+BudgetUnitOpt = Annotated[str, typer.Option(
+    "--budget-unit", help="What --train-seconds counts: wall (seconds of training) or cpu "
+    "(CPU seconds of the training process, all threads: fair on a shared or another machine).")]
+
+
+def budget_unit(text: str) -> str:
+    if text not in BUDGET_UNITS:
+        raise UsageError(f"--budget-unit must be one of {', '.join(BUDGET_UNITS)}, got {text!r}")
+    return text
 
 DEFAULT_STORAGE = DEFAULT_PATH
 DEFAULT_SEEDS = "42,137"
 DEFAULT_MAX_SEEDS = 4
 
 
-def study_setup(executor: object, kind: str, device: str) -> str:
+def study_setup(executor: object, kind: str, device: str, unit: str = "wall") -> str:
     """What each run is given, part of the study's identity: the same budget buys another
-    result with other threads per run, another device or another executor."""
+    result with other threads per run, another device, another executor or another unit."""
     slots = getattr(executor, "slots", None)
     threads = len(slots[0].cpus) if slots and slots[0].cpus else "auto"
-    return f"executor={kind} threads={threads} device={device}"
+    return f"executor={kind} threads={threads} device={device} budget={unit}"
 
 
 def parse_seeds(text: str) -> tuple[int, ...]:

@@ -33,6 +33,8 @@ def eval_command(
     offline: c.OfflineOpt = False,
     device: c.DeviceOpt = "auto",
     grace: c.GraceOpt = c.DEFAULT_GRACE,
+    max_foreign_load: c.ForeignLoadOpt = c.DEFAULT_FOREIGN_LOAD,
+    budget_unit: c.BudgetUnitOpt = "wall",
     storage: c.StorageOpt = c.DEFAULT_STORAGE,
     project: p.ProjectOpt = None,
     command: p.CommandOpt = None,
@@ -54,6 +56,7 @@ def eval_command(
     chosen = chosen or c.resolve_task(task)
     budget = c.budget(chosen, train_seconds)
     seed_list = c.parse_seeds(seeds)
+    unit = c.budget_unit(budget_unit)
     try:
         code = candidate.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -72,7 +75,9 @@ def eval_command(
     chosen = _learned(chosen, storage, budget, data)
     runs = []
     for seed in seed_list:
-        options = JobOptions(budget, device=device, grace_seconds=grace, hidden=store_files)
+        options = JobOptions(budget, device=device, grace_seconds=grace, hidden=store_files,
+                             max_foreign_load=None if max_foreign_load >= 1 else max_foreign_load,
+                             budget_unit=unit)
         run = chosen.seed_job(code, seed, data, options).run()
         runs.append(run)
         if not as_json:
@@ -87,6 +92,8 @@ def eval_command(
         seeds=[{"seed": r.seed, "metric": r.metric, "failure": r.failure.value if r.failure
                 else None, "reason": r.reason, "train_seconds": r.train_seconds,
                 "steps": r.steps, "peak_rss_mb": r.peak_rss_mb, "log_tail": r.log_tail,
+                "test_metric": r.test_metric, "eval_seconds": r.eval_seconds,
+                "cpu_share": r.cpu_share, "foreign_load": r.extra.get("foreign_load"),
                 "sandbox": list(r.sandbox)} for r in runs],
     )
     _emit(result, as_json)

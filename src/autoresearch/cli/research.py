@@ -19,6 +19,7 @@ from autoresearch.errors import UsageError
 from autoresearch.execution import make_executor
 from autoresearch.records import Experiment
 from autoresearch.sandbox import JobOptions
+from autoresearch.sandbox.load import machine_busy
 from autoresearch.search import LLMOptions, OfflineProposer, make_proposer
 from autoresearch.search.acceptance import Acceptance
 from autoresearch.search.strategy import Strategy
@@ -51,6 +52,8 @@ class RunRequest:
     offline: bool = False
     device: str = "auto"
     grace: float = c.DEFAULT_GRACE
+    max_foreign_load: float = c.DEFAULT_FOREIGN_LOAD
+    budget_unit: str = "wall"
     provider: str | None = None
     model: str | None = None
     base_url: str | None = None
@@ -86,10 +89,11 @@ def _loop(task: Task, request: RunRequest, propose: bool = True) -> ResearchLoop
     data = c.prepare(task, request.cache_dir, request.offline)
     executor = make_executor(request.executor, request.workers, request.ray_address,
                              request.fork_server)
-    setup = c.study_setup(executor, request.executor, request.device)
+    setup = c.study_setup(executor, request.executor, request.device, request.budget_unit)
     study = store.study(task.name, task.metric, budget, data.content_hash, data.source, setup)
+    unit = "s" if request.budget_unit == "wall" else " CPU-s"
     console.print(f"[bold]{task.name}[/]: {task.metric.name} {task.metric.arrow}, budget "
-                  f"{budget:g}s per seed, seeds {','.join(map(str, request.seeds))} (up to "
+                  f"{budget:g}{unit} per seed, seeds {','.join(map(str, request.seeds))} (up to "
                   f"{max(request.max_seeds, len(request.seeds))} for near ties), {setup}, data "
                   f"{data.source} ({data.content_hash}), store {store.path}\nproposer: "
                   f"{getattr(chosen, 'description', chosen.name)}", highlight=False)
@@ -98,11 +102,27 @@ def _loop(task: Task, request: RunRequest, propose: bool = True) -> ResearchLoop
         strategy=Strategy(task.metric), acceptance=Acceptance(task.metric, request.min_delta),
         executor=executor,
         settings=RunSettings(job=JobOptions(budget_seconds=budget, device=request.device,
-                                            grace_seconds=request.grace, hidden=store.files),
+                                            grace_seconds=request.grace, hidden=store.files,
+                                            max_foreign_load=_foreign(request),
+                                            budget_unit=request.budget_unit),
                              seeds=request.seeds, max_seeds=request.max_seeds),
         observer=_observer(task, request,
                            LiveObserver(console, study, store.experiments(study))),
     )
+
+
+def _foreign(request: RunRequest) -> float | None:
+    return None if request.max_foreign_load >= 1.0 else request.max_foreign_load
+
+
+def _warn_if_busy(request: RunRequest) -> None:
+    """Say so before the first run: wall-clock budgets buy fewer steps on a busy machine."""
+    busy = machine_busy()
+    if busy is not None and _foreign(request) is not None and busy > _foreign(request):
+        console.print(f"[yellow]warning:[/] the machine is busy ({busy:.0%} of its cores in use "
+                      "by other processes): wall-clock budgets buy fewer steps, and seed runs "
+                      "starved of CPU are recorded as interfered and re-run, not judged",
+                      highlight=False)
 
 
 def _task_for(request: RunRequest) -> Task:
@@ -161,6 +181,8 @@ def run(
     offline: c.OfflineOpt = False,
     device: c.DeviceOpt = "auto",
     grace: c.GraceOpt = c.DEFAULT_GRACE,
+    max_foreign_load: c.ForeignLoadOpt = c.DEFAULT_FOREIGN_LOAD,
+    budget_unit: c.BudgetUnitOpt = "wall",
     provider: Annotated[str | None, typer.Option(
         "--provider", help="anthropic, openai, gemini, openrouter, together, deepseek, ollama "
         "or openai-compatible (default: the one whose key is set).",
@@ -215,8 +237,9 @@ def run(
         storage=storage, task=task, source=source, max_experiments=max_experiments,
         time_budget=time_budget, proposer=proposer, min_delta=min_delta,
         train_seconds=train_seconds, seeds=c.parse_seeds(seeds), max_seeds=max_seeds,
-        cache_dir=cache_dir,
-        offline=offline, device=device, grace=grace, provider=provider, model=model,
+        cache_dir=cache_dir, offline=offline, device=device, grace=grace,
+        max_foreign_load=max_foreign_load, budget_unit=c.budget_unit(budget_unit),
+        provider=provider, model=model,
         base_url=base_url,
         max_cost=max_cost, max_tokens=max_tokens, workers=workers, executor=executor,
         ray_address=ray_address, fork_server=fork_server,
@@ -234,6 +257,7 @@ def run(
 def run_script(request: RunRequest) -> None:
     """The loop for script tasks: built-in tasks and project folders."""
     loop = _loop(_task_for(request), request)
+    _warn_if_busy(request)
     try:
         _start(loop)
         workers = request.workers or loop.executor.workers
@@ -253,6 +277,8 @@ def baseline(
     offline: c.OfflineOpt = False,
     device: c.DeviceOpt = "auto",
     grace: c.GraceOpt = c.DEFAULT_GRACE,
+    max_foreign_load: c.ForeignLoadOpt = c.DEFAULT_FOREIGN_LOAD,
+    budget_unit: c.BudgetUnitOpt = "wall",
     project: p.ProjectOpt = None,
     command: p.CommandOpt = None,
     metric: p.MetricOpt = None,
@@ -264,7 +290,9 @@ def baseline(
     """Train the task's baseline on every seed and record it as the study's reference."""
     request = RunRequest(storage=storage, task=task, train_seconds=train_seconds,
                          seeds=c.parse_seeds(seeds), cache_dir=cache_dir, offline=offline,
-                         device=device, grace=grace, proposer="offline", project=project,
+                         device=device, grace=grace, max_foreign_load=max_foreign_load,
+                         budget_unit=c.budget_unit(budget_unit), proposer="offline",
+                         project=project,
                          command=command, metric=metric, metric_pattern=metric_pattern,
                          direction=direction, edit=tuple(edit or ()), eval_command=eval_command)
     loop = _loop(_task_for(request), request, propose=False)

@@ -1,4 +1,4 @@
-"""Without bubblewrap: give a run bubblewrap's view of the file system, then exec it.
+"""Without bubblewrap: give a run bubblewrap's view of the file system, then run it as init.
 
     python _mask.py POLICY_JSON -- ARGV...
 
@@ -118,7 +118,24 @@ def main(argv: list[str]) -> None:
     apply(policy, bool(policy.get("gpu")))
     os.chdir(policy["writable"][0])
     command = argv[argv.index("--") + 1 :]
-    os.execvp(command[0], command)
+    run = os.fork()
+    if run == 0:
+        os.execvp(command[0], command)
+    sys.exit(_reap(run))
+
+
+def _reap(run: int) -> int:
+    """Stay as the namespace's init, as bubblewrap does: reap whatever dies, and report how
+    the run ended as bubblewrap would (128 + signal), since unshare cannot pass a death by
+    signal on (it prints "sigprocmask unblock failed" and exits 1)."""
+    while True:
+        try:
+            pid, status = os.wait()
+        except ChildProcessError:
+            return 1
+        if pid == run:
+            code = os.waitstatus_to_exitcode(status)
+            return 128 - code if code < 0 else code
 
 
 if __name__ == "__main__":

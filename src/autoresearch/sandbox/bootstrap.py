@@ -83,7 +83,8 @@ def run(spec: dict[str, Any], launched: float) -> int:
     seed = int(spec["seed"])
     core.seed_everything(seed)
     ctx = core.RunContext(seed=seed, budget_seconds=float(spec["budget_seconds"]),
-                          device=core.detect_device(spec["device"]), channel=channel)
+                          device=core.detect_device(spec["device"]), channel=channel,
+                          budget_unit=spec.get("budget_unit", "wall"))
     harness.setup(ctx)
     core.activate(ctx)
     send(channel, {"kind": "started", "bootstrap_seconds": time.time() - launched})

@@ -20,6 +20,12 @@ def budget_slack(budget_seconds: float) -> float:
     return max(3.0, 0.1 * budget_seconds)
 
 
+BUDGET_UNITS = ("wall", "cpu")
+# A CPU-second budget is enforced by RLIMIT_CPU; the wall clock only stops a run that takes far
+# longer than its CPU budget (a machine so busy that the run barely moves).
+CPU_BUDGET_WALL_FACTOR = 4.0
+
+
 def setup_allowance(budget_seconds: float) -> float:
     """How long a run may take before it asks for the training data (building the model);
     the training clock starts then at the latest."""
@@ -52,4 +58,8 @@ class Limits:
             _, hard = resource.getrlimit(which)
             if hard != resource.RLIM_INFINITY:
                 value = min(value, hard)
-            resource.setrlimit(which, (value, value))
+            # CPU: SIGXCPU at the soft limit names the cause; SIGKILL a little later if ignored.
+            ceiling = value + 5 if which == resource.RLIMIT_CPU else value
+            if hard != resource.RLIM_INFINITY:
+                ceiling = min(ceiling, hard)
+            resource.setrlimit(which, (value, ceiling))

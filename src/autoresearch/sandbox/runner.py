@@ -29,7 +29,13 @@ from autoresearch.sandbox.environment import candidate_environment
 from autoresearch.sandbox.evaluator.client import Evaluation, Evaluator, EvaluatorKey
 from autoresearch.sandbox.forkserver import ForkServer, ServerKey
 from autoresearch.sandbox.isolation import Policy
-from autoresearch.sandbox.limits import Limits, budget_slack, setup_allowance
+from autoresearch.sandbox.limits import (
+    CPU_BUDGET_WALL_FACTOR,
+    Limits,
+    budget_slack,
+    setup_allowance,
+)
+from autoresearch.sandbox.load import Share, busy_seconds, cores_of, share
 from autoresearch.sandbox.process import ProcessResult, exit_reason, run_isolated
 from autoresearch.sandbox.sealed import pack_files, split_data_files
 
@@ -48,6 +54,12 @@ class JobOptions:
     hidden: tuple[Path, ...] = ()  # files the run must not see (the store and its WAL)
     network: bool = False
     gpus: str | None = None  # CUDA_VISIBLE_DEVICES of the worker slot, when it owns GPUs
+    # Others' load on the run's cores above which a run is interfered, not judged (None:
+    # off; the CLI turns it on, see load.MAX_FOREIGN_LOAD).
+    max_foreign_load: float | None = None
+    # "wall": seconds of training; "cpu": CPU seconds of the training process (all threads),
+    # fair across machines and loads (the study records which).
+    budget_unit: str = "wall"
 
     @property
     def cores(self) -> int:
@@ -115,9 +127,13 @@ def evaluator_key(job: SeedJob) -> EvaluatorKey:
 class _Conversation(threading.Thread):
     """The parent's side of a run's channel, and the parent's clock of that run."""
 
-    def __init__(self, sock: socket.socket, data_fd: int, budget: float) -> None:
+    def __init__(self, sock: socket.socket, data_fd: int, budget: float,
+                 cores: tuple[int, ...], wall_budget: float) -> None:
         super().__init__(daemon=True)
-        self.sock, self.data_fd, self.budget = sock, data_fd, budget
+        self.sock, self.data_fd, self.budget, self.cores = sock, data_fd, budget, cores
+        self.wall_budget = wall_budget  # the budget itself, or a wall bound of a CPU budget
+        # (the run's own CPU seconds, its cores' busy seconds) at the clock's start and end
+        self.cpu_marks: list[tuple[float, float | None]] = []
         self.launched = time.monotonic()
         self.started_at: float | None = None  # the training clock
         self.handed_over: float | None = None
@@ -132,7 +148,7 @@ class _Conversation(threading.Thread):
 
     @property
     def deadline(self) -> float:
-        return self.clock_start + self.budget + budget_slack(self.budget)
+        return self.clock_start + self.wall_budget + budget_slack(self.budget)
 
     def watch(self) -> str:
         if self.handed_over is not None:
@@ -151,15 +167,33 @@ class _Conversation(threading.Thread):
                 self.startup_seconds = now - self.launched
             elif kind == "start" and self.started_at is None:
                 self.started_at = min(now, self.clock_start)
+                self._mark(header)
                 try:
                     send_fd(self.sock, {"elapsed": now - self.started_at}, self.data_fd)
                 except OSError:
                     return
             elif kind == "model" and self.handed_over is None:
                 self.handed_over, self.model, self.payload = now, header, payload
+                self._mark(header)
                 return
             elif kind == "failure":
                 self.failure = header
+
+
+    def _mark(self, header: dict[str, Any]) -> None:
+        cpu = header.get("cpu")
+        if isinstance(cpu, int | float) and not isinstance(cpu, bool):
+            self.cpu_marks.append((float(cpu), busy_seconds(self.cores)))
+
+    def share(self, threads: int) -> Share | None:
+        """The CPU the run got while it trained (None when it cannot be told)."""
+        if len(self.cpu_marks) != 2 or self.started_at is None or self.handed_over is None:
+            return None
+        (cpu0, busy0), (cpu1, busy1) = self.cpu_marks
+        if busy0 is None or busy1 is None:
+            return None
+        return share(self.handed_over - self.started_at, cpu1 - cpu0, busy1 - busy0,
+                     len(self.cores), threads)
 
 
 def run_seed(job: SeedJob, server: ForkServer | None = None,
@@ -174,18 +208,26 @@ def run_seed(job: SeedJob, server: ForkServer | None = None,
     ours, theirs = pair()
     child_fd = theirs.detach()  # handed to the run; whoever starts it closes our copy
     budget = options.budget_seconds
-    limits = replace(options.limits, cpu_seconds=int(
-        (setup_allowance(budget) + budget + options.grace_seconds) * options.cores + 60))
+    if options.budget_unit == "cpu":  # the kernel enforces it: SIGXCPU past the budget
+        cpu_limit = setup_allowance(budget) + budget + budget_slack(budget)
+        # Past the kernel's limit for a run that gets a core: the kernel stops a spinning run.
+        wall_budget = CPU_BUDGET_WALL_FACTOR * budget + cpu_limit
+    else:
+        wall_budget = budget
+        cpu_limit = (setup_allowance(budget) + budget + options.grace_seconds) * options.cores + 60
+    limits = replace(options.limits, cpu_seconds=int(cpu_limit))
     spec = {"candidate": str(candidate), "seed": job.seed, "harness": job.harness,
-            "budget_seconds": budget, "device": options.device, "threads": options.cores,
+            "budget_seconds": budget, "budget_unit": options.budget_unit,
+            "device": options.device, "threads": options.cores,
             "limits": limits.__dict__, "channel_fd": child_fd}
     spec_path = workdir / "spec.json"
     spec_path.write_text(json.dumps(spec))
     spec_path.chmod(0o600)
     data_fd = pack_files(split_data_files(job.data_dir)[0])
-    conversation = _Conversation(ours, data_fd, budget)
+    conversation = _Conversation(ours, data_fd, budget, cores_of(options.limits.cpus),
+                                 wall_budget)
     conversation.start()
-    timeout = setup_allowance(budget) + budget + budget_slack(budget) + options.grace_seconds
+    timeout = setup_allowance(budget) + wall_budget + budget_slack(budget) + options.grace_seconds
     env = candidate_environment(job.seed, workdir, options.cores, options.gpus)
     if server is not None:
         result = server.run(spec_path, workdir, env, (child_fd,), timeout,
@@ -205,6 +247,16 @@ def run_seed(job: SeedJob, server: ForkServer | None = None,
     run = _trained(job, conversation, result)
     if run.failure is not None or conversation.model is None:
         return run
+    got = conversation.share(options.cores)
+    if got is not None:
+        run = replace(run, cpu_share=round(got.cpu_share, 4),
+                      extra={**run.extra, "foreign_load": round(got.foreign_load, 4)})
+        if got.interfered(options.max_foreign_load):
+            # Not scored at all: the verdict must not rest on what a starved run trained.
+            return replace(run, failure=FailureKind.INTERFERED,
+                           reason=f"{got.describe()}; not judged: re-run when the machine "
+                                  f"is quieter (--max-foreign-load "
+                                  f"{options.max_foreign_load:g})")
     owned = evaluator is None
     evaluator = evaluator or Evaluator(evaluator_key(job))
     try:
@@ -224,12 +276,24 @@ def _trained(job: SeedJob, talk: _Conversation, result: ProcessResult) -> SeedRu
     base = SeedRun(seed=job.seed, failure=None, wall_seconds=result.wall_seconds,
                    peak_rss_mb=result.peak_rss_mb, log_tail=result.log_tail,
                    startup_seconds=talk.startup_seconds, sandbox=result.layers, loss_curve=curve)
-    budget = job.options.budget_seconds
+    budget, cpu_budget = job.options.budget_seconds, job.options.budget_unit == "cpu"
     if talk.model is not None and talk.handed_over is not None \
             and talk.handed_over <= talk.deadline:
         steps = said.get("steps")
+        cpu = talk.cpu_marks[-1][0] - talk.cpu_marks[0][0] if len(talk.cpu_marks) == 2 else None
         return replace(base, train_seconds=talk.handed_over - talk.clock_start,
-                       steps=steps if isinstance(steps, int) and steps >= 0 else 0)
+                       steps=steps if isinstance(steps, int) and steps >= 0 else 0,
+                       extra={} if cpu is None else {"train_cpu_seconds": round(cpu, 3)})
+    # Under bubblewrap its init reports the signal as an exit status of 128 + signal.
+    if cpu_budget and result.returncode in (-signal.SIGXCPU, 128 + signal.SIGXCPU):
+        return replace(base, failure=FailureKind.OVER_BUDGET,
+                       reason=f"used more than its CPU budget ({budget:g} CPU seconds + "
+                              "set-up + slack); killed")
+    if cpu_budget and result.stopped == "over budget":
+        return replace(base, failure=FailureKind.TIMEOUT,
+                       reason=f"no model handed over within {talk.wall_budget:.0f}s of wall "
+                              f"time for a {budget:g} CPU-second budget (is the machine "
+                              "busy?); killed")
     if result.stopped == "over budget" or talk.model is not None:
         allowed = budget + budget_slack(budget)
         return replace(base, failure=FailureKind.OVER_BUDGET,
@@ -257,7 +321,7 @@ def _scored(run: SeedRun, evaluation: Evaluation) -> SeedRun:
                        reason=f"metric is not finite: {metrics}")
     return replace(run, metric=metrics["val"], test_metric=metrics.get("test"),
                    eval_seconds=evaluation.eval_seconds,
-                   extra={"params": evaluation.params})
+                   extra={**run.extra, "params": evaluation.params})
 
 
 def failure_of(result: ProcessResult) -> FailureKind:

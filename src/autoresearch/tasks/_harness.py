@@ -47,7 +47,9 @@ class RunContext:
     budget_seconds: float
     device: torch.device
     channel: socket.socket  # to the parent: data requests, the hand-over, failures
+    budget_unit: str = "wall"  # or "cpu": CPU seconds of this process, all threads together
     started_at: float | None = None  # when the parent's clock started, by our perf_counter
+    cpu_at_start: float = 0.0
     data: dict[str, bytes] | None = None
     losses: list[tuple[int, float]] = field(default_factory=list)
 
@@ -56,15 +58,19 @@ class RunContext:
         parent starts the training clock (it may have started already: set-up time is
         bounded); the answer says how long ago, so the local clock agrees with the parent's."""
         if self.data is None:
-            send(self.channel, {"kind": "start"})
+            # Our CPU time so far: the parent tells others' load on our cores from it.
+            send(self.channel, {"kind": "start", "cpu": time.process_time()})
             header, fd = receive_fd(self.channel)
             self.started_at = time.perf_counter() - float(header["elapsed"])
+            self.cpu_at_start = time.process_time()
             self.data = unpack_files(fd)
         return self.data
 
     def elapsed(self) -> float:
         self.training_files()
         assert self.started_at is not None
+        if self.budget_unit == "cpu":
+            return time.process_time() - self.cpu_at_start
         return time.perf_counter() - self.started_at
 
 
@@ -111,11 +117,11 @@ def training_done() -> bool:
 
 
 def check_budget() -> None:
-    """Batches stop at the budget (plus half the slack the parent allows for the last step and
-    the export): a loop that ignores the budget ends here with a clear message, before the
-    parent's deadline kills it."""
+    """Batches stop at the budget (plus a quarter of the slack the parent allows for the last
+    step and the export): a loop that ignores the budget ends here with a clear message, well
+    before the parent's deadline kills it, even on a busy machine."""
     ctx = context()
-    if ctx.elapsed() > ctx.budget_seconds + budget_slack(ctx.budget_seconds) / 2:
+    if ctx.elapsed() > ctx.budget_seconds + budget_slack(ctx.budget_seconds) / 4:
         raise BudgetExhausted("the training budget is over: stop training and call "
                               "harness.evaluate(model) (loop `while not harness.training_done()`)")
 
@@ -146,7 +152,7 @@ def hand_over(model: torch.nn.Module, example: torch.Tensor, declared: dict[str,
         payload = export_model(model, example)
     except GraphRejected as exc:
         raise ExportFailed(str(exc)) from None
-    send(ctx.channel, {"kind": "model", "declared": declared,
+    send(ctx.channel, {"kind": "model", "declared": declared, "cpu": time.process_time(),
                        "steps": ctx.losses[-1][0] + 1 if ctx.losses else 0,
                        "loss_curve": loss_curve(ctx.losses)}, payload)
     sys.stdout.flush()
