@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
 import pytest
 
+from autoresearch.analysis.noise import Noise
 from autoresearch.errors import ProposalError
 from autoresearch.knobs import parse_knobs
-from autoresearch.records import Experiment, Mode, Proposal, SeedRun, Status
+from autoresearch.records import Experiment, FailureKind, Mode, Proposal, SeedRun, Status
 from autoresearch.search import OfflineProposer, ProposalContext
-from autoresearch.search.acceptance import Acceptance
+from autoresearch.search.acceptance import Acceptance, failure_of
 from autoresearch.search.offline import parse_values
 from autoresearch.search.strategy import Strategy
 from autoresearch.tasks import Direction, Metric, get_task
@@ -51,21 +53,33 @@ def test_every_fifth_is_exploration_and_five_discards_diversify():
     assert plan.mode is Mode.DIVERSIFICATION and plan.parent.number != 1
 
 
-def test_acceptance_short_circuits_and_keeps_only_real_gains():
-    accept = Acceptance(LOW, min_delta=0.01)
-    worse = [SeedRun(seed=42, failure=None, metric=3.1)]
-    assert not accept.worth_more_seeds(worse, best=3.0)
-    assert accept.worth_more_seeds([SeedRun(seed=42, failure=None, metric=2.9)], best=3.0)
-    verdict = accept.decide(worse, 3.0, planned=2)
-    assert verdict.status is Status.DISCARDED and "skipped" in verdict.reason
-    runs = [SeedRun(seed=42, failure=None, metric=2.995), SeedRun(seed=137, failure=None,
-                                                                 metric=2.998)]
-    assert accept.decide(runs, 3.0, planned=2).status is Status.DISCARDED  # gain < min_delta
-    runs = [SeedRun(seed=42, failure=None, metric=2.9), SeedRun(seed=137, failure=None,
-                                                               metric=2.95)]
-    assert accept.decide(runs, 3.0, planned=2).status is Status.KEPT
-    high = Acceptance(HIGH).decide([SeedRun(seed=1, failure=None, metric=0.9)], 0.8, planned=1)
-    assert high.status is Status.KEPT
+def scored(number: int, *scores: float) -> Experiment:
+    runs = tuple(SeedRun(seed=s, failure=None, metric=m) for s, m in zip((42, 137), scores,
+                                                                          strict=False))
+    return replace(exp(number, Status.RUNNING, None), seed_runs=runs)
+
+
+def test_the_mean_rule_of_deterministic_tasks_is_paired_and_short_circuits():
+    accept = Acceptance(LOW, min_delta=0.01, sequential=False)
+    incumbent, quiet = scored(0, 3.0, 2.0), Noise(None, 0)
+    # Seed 42 is worse than its pair: the rest is skipped, even though 3.1 < 2.5 (the mean).
+    worse = accept.judge(scored(1, 3.1), incumbent, quiet, 2, 2)
+    assert worse is not None and worse.status is Status.DISCARDED and "skipped" in worse.reason
+    assert accept.judge(scored(1, 2.9), incumbent, quiet, 2, 2) is None  # run seed 137
+    small = accept.judge(scored(1, 2.995, 1.998), incumbent, quiet, 2, 2)
+    assert small is not None and small.status is Status.DISCARDED  # gain < min_delta
+    kept = accept.judge(scored(1, 2.9, 1.95), incumbent, quiet, 2, 2)
+    assert kept is not None and kept.status is Status.KEPT and "s42 +0.1000" in kept.reason
+    high = Acceptance(HIGH, sequential=False).judge(scored(1, 0.9), scored(0, 0.8), quiet, 1, 1)
+    assert high is not None and high.status is Status.KEPT
+
+
+def test_a_starved_run_is_not_the_candidates_failure():
+    starved = SeedRun(seed=42, failure=FailureKind.INTERFERED, cpu_share=0.1)
+    assert failure_of([starved]) is None
+    crashed = failure_of([starved, SeedRun(seed=137, failure=FailureKind.OOM, reason="big")])
+    assert crashed is not None and crashed.status is Status.OOM
+    assert crashed.reason == "seed 137: big"
 
 
 def context(mode: Mode, history: list[Experiment], number: int) -> ProposalContext:

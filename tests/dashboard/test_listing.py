@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from autoresearch.analysis.study import summarize
 from autoresearch.metric import Direction
 from autoresearch.records import FailureKind, SeedRun, Status
@@ -79,6 +81,17 @@ def test_cache_refreshes_incrementally_and_matches_a_full_read(tmp_path):
          expected.gain, expected.best.id)
     assert third.by_id[kept.id].status is Status.KEPT and third.summary.best.id == kept.id
     assert third.by_id[crashed.id].failure == "crash"
+
+
+def test_cache_sees_a_finished_experiment_measured_again(tmp_path):
+    store, study = open_study(tmp_path / "s.db")
+    cache = StudyCache()
+    base = baseline(store, study)
+    assert cache.get(store, study).by_id[base.id].metric == 3.0
+    # The incumbent of a later comparison gains a re-measurement of its seed.
+    store.add_seed_run(base.id, SeedRun(seed=42, failure=None, metric=3.2, measurement=1))
+    assert cache.get(store, study).by_id[base.id].metric == StudyData.load(
+        store, study).by_id[base.id].metric == pytest.approx(3.05)
 
 
 def test_cache_notices_a_replaced_store(tmp_path):

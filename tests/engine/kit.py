@@ -2,9 +2,11 @@
 tiny Task around the real ResearchLoop and a real Store, so the engine's rules are tested in
 milliseconds.
 
-A candidate's code is its script: `scores = [0.8, 0.81]` gives seed i the score at i (seeds
-are 0, 1, ...); `crash` in the code fails every seed; `invalid` fails validation; `sleep = s`
-makes each of its jobs take s seconds on the timed executor.
+A candidate's code is its script: `scores = [0.8, 0.81]` gives the i-th seed of the study's
+seed list the score at i (a list there gives its measurements in turn, the last one repeated);
+`crash` in the code fails every seed; `invalid` fails validation; `sleep = s` makes each of
+its jobs take s seconds on the timed executor; `starve = [n0, n1]` makes the first n_i runs of
+the i-th seed come back INTERFERED.
 """
 
 from __future__ import annotations
@@ -12,10 +14,12 @@ from __future__ import annotations
 import ast
 import random
 import time
+from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from autoresearch.engine import Observer, ResearchLoop, RunSettings
 from autoresearch.errors import ProposalError
@@ -32,11 +36,13 @@ from autoresearch.tasks import PreparedData
 HIGH = Metric("score", Direction.MAX)
 
 
-def candidate(*scores: float, sleep: float = 0.0, holdout: float | None = None,
-              name: str = "") -> str:
-    lines = [f"# {name}", f"scores = {list(scores)}", f"sleep = {sleep}"]
+def candidate(*scores: float | list[float], sleep: float = 0.0, holdout: float | None = None,
+              name: str = "", starve: tuple[int, ...] = ()) -> str:
+    lines = [f"name = {name!r}", f"scores = {list(scores)}", f"sleep = {sleep}"]
     if holdout is not None:
         lines.append(f"holdout = {holdout}")
+    if starve:
+        lines.append(f"starve = {list(starve)}")
     return "\n".join(lines) + "\n"
 
 
@@ -50,18 +56,25 @@ def _values(code: str) -> dict[str, object]:
 class KitJob:
     code: str
     seed: int
+    index: int  # the seed's place in the study's seed list
     holdout: bool = False
 
-    def run(self) -> SeedRun:
-        values = _values(self.code)
-        time.sleep(float(values.get("sleep", 0.0)))  # type: ignore[arg-type]
+    def run(self, repeat: int = 0) -> SeedRun:
+        values: dict[str, Any] = _values(self.code)
+        time.sleep(float(values.get("sleep", 0.0)))
         if "crash" in self.code:
             return SeedRun(seed=self.seed, failure=FailureKind.CRASH, reason="it crashed")
         if self.holdout:
-            return SeedRun(seed=self.seed, failure=None,
-                           metric=float(values.get("holdout", 0.0)))  # type: ignore[arg-type]
-        scores = values["scores"]
-        return SeedRun(seed=self.seed, failure=None, metric=scores[self.seed])  # type: ignore[index]
+            return SeedRun(seed=self.seed, failure=None, metric=float(values.get("holdout", 0.0)))
+        starve = values.get("starve", [])
+        if self.index < len(starve) and repeat < starve[self.index]:
+            return SeedRun(seed=self.seed, failure=FailureKind.INTERFERED, cpu_share=0.2,
+                           reason="starved")
+        score = values["scores"][self.index]
+        if isinstance(score, list):
+            starved = starve[self.index] if self.index < len(starve) else 0
+            score = score[min(repeat - starved, len(score) - 1)]
+        return SeedRun(seed=self.seed, failure=None, metric=score)
 
 
 @dataclass
@@ -75,6 +88,7 @@ class KitTask:
     default_budget: float = 1.0
     harness_module: str | None = None
     required_calls: tuple[str, ...] = ()
+    seed_order: tuple[int, ...] = (0, 1)  # the study's seed list (set by `loop`)
 
     def baseline_source(self) -> str:
         return self.baseline
@@ -86,7 +100,7 @@ class KitTask:
         return ""
 
     def seed_job(self, code: str, seed: int, data: PreparedData, options: JobOptions) -> KitJob:
-        return KitJob(code, seed)
+        return KitJob(code, seed, self.seed_order.index(seed))
 
     def validate(self, code: str) -> ValidationResult:
         if "invalid" in code:
@@ -99,24 +113,31 @@ class HoldoutKitTask(KitTask):
     """A task with a holdout scored apart from the seeds, as tabular tasks have."""
 
     def holdout_job(self, code: str, data: PreparedData, options: JobOptions) -> KitJob:
-        return KitJob(code, -1, holdout=True)
+        return KitJob(code, -1, -1, holdout=True)
 
 
 DATA = PreparedData(Path("."), "kit", "kit", {})
 
 
 class InstantExecutor:
-    """Runs each job at once in the caller's thread and remembers it."""
+    """Runs each job at once in the caller's thread and remembers it (and how often the same
+    code ran on the same seed before: its repeat)."""
 
     workers = 1
 
     def __init__(self) -> None:
         self.jobs: list[KitJob] = []
+        self.runs: Counter[tuple[str, int, bool]] = Counter()
+
+    def repeat(self, job: KitJob) -> int:
+        self.jobs.append(job)
+        key = (job.code, job.seed, job.holdout)
+        self.runs[key] += 1
+        return self.runs[key] - 1
 
     def submit(self, job: KitJob) -> Future[SeedRun]:
-        self.jobs.append(job)
         future: Future[SeedRun] = Future()
-        future.set_result(job.run())
+        future.set_result(job.run(self.repeat(job)))
         return future
 
     def shutdown(self) -> None: ...
@@ -131,8 +152,7 @@ class TimedExecutor(InstantExecutor):
         self.pool = ThreadPoolExecutor(max_workers=workers)
 
     def submit(self, job: KitJob) -> Future[SeedRun]:
-        self.jobs.append(job)
-        return self.pool.submit(job.run)
+        return self.pool.submit(job.run, self.repeat(job))
 
     def shutdown(self) -> None:
         self.pool.shutdown()
@@ -194,12 +214,16 @@ class ManyPlans:
 def loop(tmp: Path | str, script: list[str | Exception], *, task: KitTask | None = None,
          executor: InstantExecutor | None = None, seeds: tuple[int, ...] = (0, 1),
          min_delta: float = 0.0, strategy: Strategy | ManyPlans | None = None,
-         store: Store | None = None) -> ResearchLoop:
+         store: Store | None = None, max_seeds: int = 0, repeats: int = 1,
+         sequential: bool = True) -> ResearchLoop:
     task = task or KitTask()
+    settings = RunSettings(job=JobOptions(budget_seconds=1.0), seeds=seeds, max_seeds=max_seeds,
+                           repeats=repeats, retry_wait=0.0)
+    task.seed_order = settings.seed_list
     store = store or CountingStore(Path(tmp) / "kit.db")
     study = store.study(task.name, task.metric, 1.0, "kit", "kit")
     return ResearchLoop(
         task=task, data=DATA, store=store, study=study, proposer=ScriptedProposer(script),
         strategy=strategy or Strategy(task.metric), executor=executor or InstantExecutor(),
-        acceptance=Acceptance(task.metric, min_delta), observer=Events(),
-        settings=RunSettings(job=JobOptions(budget_seconds=1.0), seeds=seeds))
+        acceptance=Acceptance(task.metric, min_delta, sequential=sequential),
+        observer=Events(), settings=settings)

@@ -29,12 +29,16 @@ def test_keep_rule_short_circuit_and_additive_threshold(tmp_path) -> None:
     reason = research.run(max_experiments=4)
     assert "--max-experiments 4" in reason
     _, better, worse, close, invalid = research.history()
-    assert better.status is Status.KEPT and "gain +0.1000" in better.reason
+    assert better.status is Status.KEPT and "mean +0.1000" in better.reason
+    assert "confirmed by re-measurement" in better.reason
+    assert [(r.seed, r.measurement) for r in better.seed_runs] == [(0, 0), (1, 0), (0, 1), (1, 1)]
     assert worse.status is Status.DISCARDED and "remaining seeds skipped" in worse.reason
     assert [r.seed for r in worse.seed_runs] == [0]  # the second seed never ran
-    assert close.status is Status.DISCARDED and "by more than 0.01" in close.reason
+    # Seed 0 gains 0.005 over the incumbent with no run noise: never more than min_delta.
+    assert close.status is Status.DISCARDED and "< 0.01" in close.reason
     assert invalid.status is Status.INVALID and invalid.failure is FailureKind.VALIDATION
-    assert len(executor.jobs) == 2 + 2 + 1 + 2  # baseline, better, worse (1 seed), close
+    # baseline (2 seeds, twice), better (2 + its re-measurement), worse and close (1 seed each)
+    assert len(executor.jobs) == 4 + 4 + 1 + 1
 
 
 def test_direction_min_keeps_lower_scores(tmp_path) -> None:
@@ -55,9 +59,11 @@ def test_a_killed_run_resumes_its_unfinished_seeds_only(tmp_path) -> None:
     executor = InstantExecutor()
     second = loop(tmp_path, [], executor=executor)
     assert second.run(max_experiments=1).startswith("the study holds 1")
-    assert [(j.code, j.seed) for j in executor.jobs] == [(orphan.code, 1)]
+    # Seed 1, then the keep's re-measurement; seed 0's stored run is not run again.
+    assert [(j.code, j.seed) for j in executor.jobs] == [(orphan.code, s) for s in (1, 0, 1)]
     done = second.history()[1]
-    assert done.status is Status.KEPT and [r.seed for r in done.seed_runs] == [0, 1]
+    assert done.status is Status.KEPT
+    assert [(r.seed, r.measurement) for r in done.seed_runs] == [(0, 0), (1, 0), (0, 1), (1, 1)]
 
 
 def test_cost_cap_stops_before_the_call_and_failed_proposals_are_recorded(tmp_path) -> None:
@@ -109,17 +115,18 @@ def test_the_holdout_is_scored_before_the_verdict_is_committed(tmp_path) -> None
 
 
 def test_a_kept_verdict_awaiting_its_holdout_already_counts_as_the_best(tmp_path) -> None:
-    # A's seeds end at 0.1 s and 0.2 s, its holdout at 0.3 s; B's first seed ends at 0.25 s.
+    # A's seeds end at 0.1 s and 0.2 s, their re-measurements at 0.3 s and 0.4 s (kept then),
+    # its holdout at 0.5 s; B's first seed ends at 0.45 s.
     executor = TimedExecutor(workers=2)
     research = loop(tmp_path, [candidate(0.8, 0.8, sleep=0.1, holdout=0.7, name="A"),
-                               candidate(0.7, 0.9, sleep=0.25, holdout=0.6, name="B")],
+                               candidate(0.7, 0.9, sleep=0.45, holdout=0.6, name="B")],
                     task=HoldoutKitTask(), executor=executor)
     research.baseline()
     research.run(max_experiments=2, workers=2)
     executor.shutdown()
     _, a, b = research.history()
     assert a.status is Status.KEPT and a.test_mean == 0.7
-    assert b.status is Status.DISCARDED and "worse than the best 0.8000" in b.reason
+    assert b.status is Status.DISCARDED and "vs #1: paired gains [s0 -0.1000]" in b.reason
 
 
 def test_the_history_is_read_once_however_long_the_study(tmp_path) -> None:

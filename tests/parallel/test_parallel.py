@@ -19,6 +19,7 @@ from autoresearch.records import Mode, Status
 from autoresearch.sandbox import JobOptions, SeedJob
 from autoresearch.search.strategy import Strategy
 from autoresearch.tasks import get_task
+from tests.test_store import RERUN_SEEDS
 
 from ..conftest import baseline_with, run_cli
 from ..test_search import LOW, exp
@@ -160,8 +161,7 @@ def test_parallel_run_survives_kill_9_and_resumes(cli_env, tmp_path):
     assert set(before) <= set(after)  # nothing finished was lost or re-written
     assert len(after) == 6
     db = sqlite3.connect(store)
-    assert db.execute("SELECT COUNT(*) FROM seed_runs GROUP BY experiment_id, seed "
-                      "HAVING COUNT(*) > 1").fetchall() == []
+    assert db.execute(RERUN_SEEDS).fetchall() == []  # no scored seed was run again
     knobs = [r[0] for r in db.execute("SELECT knobs_json FROM experiments WHERE mode != "
                                       "'baseline' AND description != 'failed proposal'")]
     assert len(knobs) == len(set(knobs))  # a pending experiment counts for dedup

@@ -9,6 +9,7 @@ import statistics
 from collections import Counter
 from dataclasses import dataclass, field
 
+from autoresearch.analysis.noise import Noise, noise_of
 from autoresearch.metric import Metric
 from autoresearch.records import Experiment, Mode, Status
 
@@ -26,6 +27,7 @@ class Summary:
     per_hour: float | None
     last_result_at: float | None
     wall_seconds: float
+    noise: Noise  # run-to-run noise of one seed, what the keep rule weighs gains against
 
 
 def baseline_of(experiments: list[Experiment]) -> Experiment | None:
@@ -61,6 +63,7 @@ def summarize(experiments: list[Experiment], metric: Metric) -> Summary:
         per_hour=done / (span / 3600) if span > 0 and done else None,
         last_result_at=max(finished) if finished else None,
         wall_seconds=span,
+        noise=noise_of(experiments),
     )
 
 

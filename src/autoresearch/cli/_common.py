@@ -60,6 +60,15 @@ def budget_unit(text: str) -> str:
 
 DEFAULT_STORAGE = DEFAULT_PATH
 DEFAULT_SEEDS = "42,137"
+DEFAULT_MAX_SEEDS = 4
+
+
+def study_setup(executor: object, kind: str, device: str, unit: str = "wall") -> str:
+    """What each run is given, part of the study's identity: the same budget buys another
+    result with other threads per run, another device, another executor or another unit."""
+    slots = getattr(executor, "slots", None)
+    threads = len(slots[0].cpus) if slots and slots[0].cpus else "auto"
+    return f"executor={kind} threads={threads} device={device} budget={unit}"
 
 
 def parse_seeds(text: str) -> tuple[int, ...]:

@@ -12,7 +12,7 @@ from rich.markup import escape
 
 from autoresearch.errors import BaselineFailed, UsageError
 from autoresearch.knobs import KnobError, parse_knobs
-from autoresearch.records import Experiment
+from autoresearch.records import Experiment, Status
 from autoresearch.search.notes import SEED_IGNORED, seed_ignored
 from autoresearch.tasks import Task
 from autoresearch.tasks._project import ProjectTask, load_project
@@ -121,7 +121,7 @@ def report_baseline(task: Task, baseline: Experiment, console: Console) -> None:
         if written:
             console.print(f"   the baseline overwrote {', '.join(written[:6])}: outputs a "
                           "run may overwrite; every other file stays fixed", highlight=False)
-    if baseline.status.failed:
+    if baseline.status is not Status.KEPT:  # failed, or starved: the next `run` retries it
         failed = next((r for r in baseline.seed_runs if not r.ok), None)
         if failed is not None and failed.log_tail.strip():
             console.print(f"[bold]log tail of seed {failed.seed}:[/]\n"

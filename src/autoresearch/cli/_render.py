@@ -86,7 +86,8 @@ def summary_line(summary: Summary) -> str:
     cost = f"  cost ${summary.cost_usd:.4f}" if summary.cost_usd else ""
     return (f"baseline {fmt(summary.baseline.metric_mean)}  best {fmt(summary.best.metric_mean)} "
             f"(#{summary.best.number}{gain}, sealed test {fmt(summary.best.test_mean)})  "
-            f"experiments {summary.experiments}  kept {summary.kept}  failures: {failures}"
+            f"experiments {summary.experiments}  kept {summary.kept}  failures: {failures}  "
+            f"{summary.noise.describe()}"
             f"{cost}")
 
 

@@ -15,7 +15,7 @@ from autoresearch.cli._render import seed_line
 from autoresearch.errors import StorageError, UsageError
 from autoresearch.records import Mode
 from autoresearch.sandbox import JobOptions
-from autoresearch.search.acceptance import Acceptance
+from autoresearch.search.acceptance import failure_of
 from autoresearch.storage import Store
 from autoresearch.tasks import PreparedData, Task
 from autoresearch.tasks._project import ProjectTask
@@ -82,13 +82,13 @@ def eval_command(
         runs.append(run)
         if not as_json:
             console.print(seed_line(run, chosen.metric.name), highlight=False)
-    verdict = Acceptance(chosen.metric).decide(runs, None, len(seed_list))
+    verdict = failure_of(runs)
     scores = [r.metric for r in runs if r.ok and r.metric is not None]
     result.update(
-        status="ok" if verdict.failure is None else verdict.status.value,
-        failure=verdict.failure.value if verdict.failure else None,
-        reason=verdict.reason,
-        mean=sum(scores) / len(scores) if scores and verdict.failure is None else None,
+        status="ok" if verdict is None else verdict.status.value,
+        failure=verdict.failure.value if verdict and verdict.failure else None,
+        reason=verdict.reason if verdict else "",
+        mean=sum(scores) / len(scores) if scores and verdict is None else None,
         seeds=[{"seed": r.seed, "metric": r.metric, "failure": r.failure.value if r.failure
                 else None, "reason": r.reason, "train_seconds": r.train_seconds,
                 "steps": r.steps, "peak_rss_mb": r.peak_rss_mb, "log_tail": r.log_tail,
@@ -97,7 +97,7 @@ def eval_command(
                 "sandbox": list(r.sandbox)} for r in runs],
     )
     _emit(result, as_json)
-    if verdict.failure is not None:
+    if verdict is not None:
         raise typer.Exit(c.EXIT_CANDIDATE_FAILED)
 
 

@@ -47,6 +47,7 @@ class RunRequest:
     min_delta: float = 0.0
     train_seconds: float | None = None
     seeds: tuple[int, ...] = (42, 137)
+    max_seeds: int = c.DEFAULT_MAX_SEEDS
     cache_dir: Path | None = None
     offline: bool = False
     device: str = "auto"
@@ -86,22 +87,25 @@ def _loop(task: Task, request: RunRequest, propose: bool = True) -> ResearchLoop
         p.check_knobs(task, fixed)  # before the baseline: nothing to propose stops the run now
     store = c.open_store(request.storage)
     data = c.prepare(task, request.cache_dir, request.offline)
-    study = store.study(task.name, task.metric, budget, data.content_hash, data.source)
+    executor = make_executor(request.executor, request.workers, request.ray_address,
+                             request.fork_server)
+    setup = c.study_setup(executor, request.executor, request.device, request.budget_unit)
+    study = store.study(task.name, task.metric, budget, data.content_hash, data.source, setup)
     unit = "s" if request.budget_unit == "wall" else " CPU-s"
     console.print(f"[bold]{task.name}[/]: {task.metric.name} {task.metric.arrow}, budget "
-                  f"{budget:g}{unit} per seed, seeds {','.join(map(str, request.seeds))}, data "
+                  f"{budget:g}{unit} per seed, seeds {','.join(map(str, request.seeds))} (up to "
+                  f"{max(request.max_seeds, len(request.seeds))} for near ties), {setup}, data "
                   f"{data.source} ({data.content_hash}), store {store.path}\nproposer: "
                   f"{getattr(chosen, 'description', chosen.name)}", highlight=False)
     return ResearchLoop(
         task=task, data=data, store=store, study=study, proposer=chosen,
         strategy=Strategy(task.metric), acceptance=Acceptance(task.metric, request.min_delta),
-        executor=make_executor(request.executor, request.workers, request.ray_address,
-                               request.fork_server),
+        executor=executor,
         settings=RunSettings(job=JobOptions(budget_seconds=budget, device=request.device,
                                             grace_seconds=request.grace, hidden=store.files,
                                             max_foreign_load=_foreign(request),
                                             budget_unit=request.budget_unit),
-                             seeds=request.seeds),
+                             seeds=request.seeds, max_seeds=request.max_seeds),
         observer=_observer(task, request,
                            LiveObserver(console, study, store.experiments(study))),
     )
@@ -164,8 +168,12 @@ def run(
         "offline, llm (the model alone) or hybrid (the model for structure, offline for knobs).")
     ] = "auto",
     min_delta: Annotated[float, typer.Option(
-        "--min-delta", min=0.0, help="Keep only gains larger than this, in metric units.")
-    ] = 0.0,
+        "--min-delta", min=0.0, help="Keep only gains credibly larger than this, in metric "
+        "units (a floor on top of the statistical test).")] = 0.0,
+    max_seeds: Annotated[int, typer.Option(
+        "--max-seeds", min=1, help="Seeds a near tie may get before it is discarded (the "
+        "first ones are --seeds; the rest are drawn deterministically).")
+    ] = c.DEFAULT_MAX_SEEDS,
     train_seconds: c.TrainSecondsOpt = None,
     seeds: c.SeedsOpt = c.DEFAULT_SEEDS,
     storage: c.StorageOpt = c.DEFAULT_STORAGE,
@@ -228,9 +236,10 @@ def run(
     request = RunRequest(
         storage=storage, task=task, source=source, max_experiments=max_experiments,
         time_budget=time_budget, proposer=proposer, min_delta=min_delta,
-        train_seconds=train_seconds, seeds=c.parse_seeds(seeds), cache_dir=cache_dir,
-        offline=offline, device=device, grace=grace, max_foreign_load=max_foreign_load,
-        budget_unit=c.budget_unit(budget_unit), provider=provider, model=model,
+        train_seconds=train_seconds, seeds=c.parse_seeds(seeds), max_seeds=max_seeds,
+        cache_dir=cache_dir, offline=offline, device=device, grace=grace,
+        max_foreign_load=max_foreign_load, budget_unit=c.budget_unit(budget_unit),
+        provider=provider, model=model,
         base_url=base_url,
         max_cost=max_cost, max_tokens=max_tokens, workers=workers, executor=executor,
         ray_address=ray_address, fork_server=fork_server,

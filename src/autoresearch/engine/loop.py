@@ -2,11 +2,16 @@
 Executor -> Acceptance -> Store, and every seed run is committed as soon as it finishes.
 
 Several experiments can be in flight at once (one per worker slot); the seeds of one
-experiment run in order so that a clearly worse first seed saves the second. Every decision
-(keep or discard, run another seed) is made against the best known when the result arrives,
-so results arriving out of order stay consistent. A task with a sealed holdout scored apart
-from the seeds (tabular) gets it scored for a kept experiment before the verdict is committed,
-so a finished experiment never changes.
+experiment run in order, each paired with the same seed of the incumbent (the best known when
+the result arrives; it is run on a seed it lacks first), so that a clearly worse first seed
+saves the rest and a near tie gets more seeds (search/acceptance.py). The baseline's seeds are
+measured twice (the study's run-noise model); a keep is measured again before it is final
+(the winner's curse), and the incumbent too when the keep was close. A run the machine
+starved (INTERFERED) is never judged: it is run again, a bounded number of times. A candidate
+whose code the study already holds is recorded as a duplicate and never run. A task with a
+sealed holdout scored apart from the seeds (tabular) gets it scored for a kept experiment
+before the verdict is committed, so a verdict never changes; a kept experiment may gain
+measurements later (as the incumbent of a later comparison).
 
 The study's history is read from the store once; after that the loop keeps it up to date
 itself, so the cost per experiment does not grow with the study.
@@ -18,14 +23,17 @@ import difflib
 import random
 import time
 import traceback
+from collections import Counter
 from concurrent.futures import FIRST_COMPLETED, Future, wait
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
+from autoresearch.analysis.noise import Noise, noise_of
 from autoresearch.errors import AutoresearchError, CostLimitReached, ProposalError
 from autoresearch.execution import Executor
 from autoresearch.records import Experiment, FailureKind, Mode, Proposal, SeedRun, Status
 from autoresearch.sandbox import Job, JobOptions
-from autoresearch.search.acceptance import Acceptance, Verdict
+from autoresearch.search.acceptance import Acceptance, Verdict, failure_of
+from autoresearch.search.duplicates import CodeIndex
 from autoresearch.search.notes import notes
 from autoresearch.search.offline import parse_values
 from autoresearch.search.proposer import ProposalContext, Proposer
@@ -43,14 +51,41 @@ class _Flight:
     experiment: Experiment
     baseline: bool = False
     seed: int = -1  # the seed running now
-    verdict: Verdict | None = None  # decided, waiting for the holdout score
+    target: int = -1  # whose seed runs now: the experiment's id, or the incumbent's
+    verdict: Verdict | None = None  # decided, waiting for re-measurement or the holdout score
+    queue: list[tuple[int, int]] = field(default_factory=list)  # (experiment id, seed) to re-run
+    confirming: bool = False  # the keep's re-measurement is queued or done
+    starved: Counter[tuple[int, int]] = field(default_factory=Counter)  # INTERFERED (id, seed)
+    holdout: bool = False  # the holdout job is running
+    earlier: tuple[SeedRun, ...] = ()  # stored runs of a failed attempt: on record, not judged
 
 
 @dataclass(frozen=True)
 class RunSettings:
+    """`seeds`: every experiment's first seeds; `max_seeds`: how many a near tie may get (the
+    seeds past `seeds` are drawn deterministically, the same for every experiment);
+    `repeats`: extra measurements of each baseline seed and of each new best (0 for a
+    deterministic task); `retries` / `retry_wait`: re-runs of a starved seed, and the pause
+    before each."""
+
     job: JobOptions
     seeds: tuple[int, ...] = (42, 137)
     search_seed: int = 0
+    max_seeds: int = 0  # 0: just `seeds`
+    repeats: int = 1
+    retries: int = 2
+    retry_wait: float = 10.0
+
+    @property
+    def seed_list(self) -> tuple[int, ...]:
+        extra = max(self.max_seeds - len(self.seeds), 0)
+        drawn: list[int] = []
+        rng = random.Random("autoresearch:extra-seeds")
+        while len(drawn) < extra:
+            seed = rng.randrange(1, 2**31 - 1)
+            if seed not in self.seeds and seed not in drawn:
+                drawn.append(seed)
+        return (*self.seeds, *drawn)
 
 
 class Observer:
@@ -78,6 +113,7 @@ class ResearchLoop:
         self.executor, self.settings = executor, settings
         self.observer = observer or Observer()
         self._known: dict[int, Experiment] | None = None
+        self._codes = CodeIndex()
         # The best kept mean so far, readable from any thread (an executor that stops hopeless
         # work early compares against it).
         self.best_score: float | None = None
@@ -87,14 +123,19 @@ class ResearchLoop:
         """Every experiment of the study, oldest first (read from the store once)."""
         if self._known is None:
             self._known = {e.id: e for e in self.store.experiments(self.study)}
-            for e in self._known.values():
-                self._note_best(e)
+            self._codes = CodeIndex(sorted(self._known.values(), key=lambda e: e.number))
+            self._note_best()
         return sorted(self._known.values(), key=lambda e: e.number)
 
+    def noise(self) -> Noise:
+        """The study's run-to-run noise, from every repeat measured so far."""
+        return noise_of(self.history())
+
     def baseline(self) -> Experiment:
-        """The study's baseline, trained now if the store has none finished."""
+        """The study's baseline, trained now if the store has none kept (a failed or starved
+        baseline is tried again; its earlier runs stay on record)."""
         existing = next((e for e in self.history() if e.proposal.mode is Mode.BASELINE), None)
-        if existing is not None and existing.status.finished:
+        if existing is not None and existing.status is Status.KEPT:
             return existing
         code = self.task.baseline_source()
         knobs = getattr(self.task, "baseline_knobs", None)
@@ -114,15 +155,16 @@ class ResearchLoop:
             workers: int = 1) -> str:
         """Keep up to `workers` experiments in flight until a limit is reached.
 
-        Experiments a killed run left unfinished are finished first, without re-running the
-        seeds they had finished. Returns why the run stopped.
+        Experiments a killed run left unfinished, and those the machine starved, are finished
+        first, without re-running the seeds they had scored. Returns why the run stopped.
         """
         started = time.monotonic()
         durations: list[float] = []
         flights: dict[Future[SeedRun], _Flight] = {}
         began: dict[int, float] = {}
         for experiment in self.history():
-            if not experiment.status.finished and experiment.proposal.mode is not Mode.BASELINE:
+            resumable = not experiment.status.finished or experiment.status is Status.INTERFERED
+            if resumable and experiment.proposal.mode is not Mode.BASELINE:
                 self._launch(self._begin(experiment), flights, began)
         reason = ""
         while True:
@@ -173,7 +215,8 @@ class ResearchLoop:
         return self.strategy.plans(history, number, rng, busy, count)
 
     def _propose(self, plan: Plan) -> Experiment:
-        """Propose and record the plan's experiment (a failed proposal is recorded too)."""
+        """Propose and record the plan's experiment (a failed proposal is recorded too, and a
+        duplicate of code the study holds is recorded as such)."""
         history = self.history()
         number = max((e.number for e in history), default=0) + 1
         context = ProposalContext(task=self.task, metric=self.study.metric, mode=plan.mode,
@@ -190,7 +233,14 @@ class ResearchLoop:
         parent = next((e for e in history if e.id == proposal.parent_id), plan.parent)
         diff = unified_diff(parent.code, proposal.code, f"experiment-{parent.number}",
                             f"experiment-{number}")
-        return self._record(proposal, diff)
+        original = self._codes.original(proposal.code)
+        experiment = self._record(proposal, diff)
+        if original is not None:
+            which = "its parent" if original.id == parent.id else "an earlier experiment"
+            return self._close(experiment, Status.DUPLICATE, FailureKind.DUPLICATE,
+                               f"the same code as #{original.number} ({which}) once comments, "
+                               "layout and number formatting are set aside: not run")
+        return experiment
 
     def _record(self, proposal: Proposal, diff: str) -> Experiment:
         experiment = self.store.add_experiment(self.study, proposal, diff,
@@ -202,13 +252,13 @@ class ResearchLoop:
         self.history()  # loaded before the first change
         assert self._known is not None
         self._known[experiment.id] = experiment
-        self._note_best(experiment)
+        self._codes.add(experiment)
+        if experiment.status is Status.KEPT:
+            self._note_best()
 
-    def _note_best(self, experiment: Experiment) -> None:
-        mean = experiment.metric_mean
-        if experiment.status is Status.KEPT and mean is not None and \
-                self.study.metric.is_better(mean, self.best_score):
-            self.best_score = mean
+    def _note_best(self) -> None:
+        best = self.strategy.best(self.history())
+        self.best_score = best.metric_mean if best is not None else None
 
     def _close(self, experiment: Experiment, status: Status, failure: FailureKind | None,
                reason: str) -> Experiment:
@@ -219,45 +269,141 @@ class ResearchLoop:
         return done
 
     def _begin(self, experiment: Experiment, baseline: bool = False) -> _Flight | Experiment:
-        """Validate; an invalid or already decided experiment comes back as it ends."""
-        if experiment.status.finished:
+        """Validate; an invalid or already decided experiment comes back as it ends. A failed
+        baseline or a starved experiment starts again from its scored runs."""
+        if experiment.status.finished and experiment.status is not Status.INTERFERED and \
+                not (baseline and experiment.status is not Status.KEPT):
             return experiment
+        earlier: tuple[SeedRun, ...] = ()
+        if experiment.status.finished:
+            experiment = replace(experiment, status=Status.RUNNING, failure=None, reason="",
+                                 finished_at=None)
+            self.store.finish_experiment(experiment)
+            self._keep(experiment)
+            earlier = tuple(r for r in experiment.seed_runs if not r.ok)
         self.observer.experiment_started(experiment)
         check = self.task.validate(experiment.code)
         if check.failure is not None:
             return self._close(experiment, check.failure.status, check.failure, check.reason)
-        runs = tuple(r for r in experiment.seed_runs if r.seed in self.settings.seeds)
-        return _Flight(replace(experiment, seed_runs=runs), baseline)
+        return _Flight(replace(experiment, seed_runs=tuple(
+            r for r in experiment.seed_runs if r not in earlier)), baseline, earlier=earlier)
 
-    def _next_seed(self, flight: _Flight) -> int | None:
-        runs = list(flight.experiment.seed_runs)
-        best = None if flight.baseline else self._best_metric()
-        for seed in self.settings.seeds:
-            if any(r.seed == seed for r in runs):
-                continue
-            if runs and not self.acceptance.worth_more_seeds(runs, best):
-                return None
-            return seed
+    def _find(self, experiment_id: int, flight: _Flight) -> Experiment:
+        if experiment_id == flight.experiment.id:
+            return flight.experiment
+        assert self._known is not None
+        return self._known[experiment_id]
+
+    def _next_run(self, flight: _Flight) -> tuple[int, int] | Verdict:
+        """What the flight runs next, (experiment id, seed), or its verdict."""
+        if flight.queue:
+            return flight.queue[0]
+        experiment = flight.experiment
+        failed = failure_of(experiment.seed_runs)
+        if failed is not None:
+            return failed
+        if flight.verdict is not None:  # re-measured: judged again on every measurement
+            return self._confirmed(flight)
+        if flight.baseline:
+            return self._baseline_run(experiment) or \
+                Verdict(Status.KEPT, None, f"baseline; {self.noise().describe()}")
+        incumbent = self.strategy.best(self.history())
+        if incumbent is None:  # nothing kept to compare with (a pipeline's baseline failed)
+            seed = next((s for s in self.settings.seeds if s not in experiment.seed_scores),
+                        None)
+            return (experiment.id, seed) if seed is not None else \
+                Verdict(Status.KEPT, None, "the first scored experiment: nothing kept before it")
+        seeds = self.settings.seed_list
+        verdict = self.acceptance.judge(experiment, incumbent, self.noise(),
+                                        min_seeds=len(self.settings.seeds),
+                                        max_seeds=len(seeds))
+        if verdict is not None:
+            return self._confirm(flight, incumbent, verdict)
+        # A seed the incumbent failed on (it ran before the seed list grew) cannot be paired.
+        broken = {r.seed for r in incumbent.seed_runs
+                  if not r.ok and r.failure is not FailureKind.INTERFERED}
+        seed = next((s for s in seeds if s not in broken and not (
+            s in experiment.seed_scores and s in incumbent.seed_scores)), None)
+        if seed is None:
+            return Verdict(Status.DISCARDED, None, "no seed left to pair with the incumbent")
+        if seed not in incumbent.seed_scores:
+            return incumbent.id, seed  # the incumbent is measured on it first
+        return experiment.id, seed
+
+    def _baseline_run(self, baseline: Experiment) -> tuple[int, int] | None:
+        """Every seed once, then each again `repeats` times: the study's noise model."""
+        counts = Counter(r.seed for r in baseline.seed_runs if r.ok)
+        for wanted in range(1, self.settings.repeats + 2):
+            for seed in self.settings.seeds:
+                if counts[seed] < wanted:
+                    return baseline.id, seed
         return None
 
+    def _confirm(self, flight: _Flight, incumbent: Experiment,
+                 verdict: Verdict) -> tuple[int, int] | Verdict:
+        """A keep is the new best: its estimate is the luckiest of many, so its paired seeds
+        are measured again (and the incumbent's, when the keep was close) before it is final."""
+        if verdict.status is not Status.KEPT or not self.settings.repeats or flight.confirming:
+            return verdict
+        flight.verdict, flight.confirming = verdict, True
+        seeds = [s for s in flight.experiment.seed_scores if s in incumbent.seed_scores]
+        flight.queue = [(flight.experiment.id, s) for s in seeds]
+        if self.acceptance.close(flight.experiment, incumbent, self.noise()):
+            flight.queue += [(incumbent.id, s) for s in seeds]
+        return flight.queue[0]
+
+    def _confirmed(self, flight: _Flight) -> Verdict:
+        first = flight.verdict
+        assert first is not None
+        incumbent = self.strategy.best([e for e in self.history()
+                                        if e.id != flight.experiment.id])
+        if incumbent is None:
+            return first
+        n = len(flight.experiment.seed_scores)
+        again = self.acceptance.judge(flight.experiment, incumbent, self.noise(), n, n)
+        if again is not None and again.status is Status.KEPT:
+            return replace(again, reason=f"{again.reason}; confirmed by re-measurement")
+        reason = again.reason if again is not None else first.reason
+        return Verdict(Status.DISCARDED, None,
+                       f"kept on its first measurement, not on re-measurement: {reason}")
+
     def _next_job(self, flight: _Flight) -> Job | Experiment:
-        """The flight's next job: a seed, then the holdout of a kept experiment; or, when
-        nothing is left to run, the experiment as decided."""
-        if flight.verdict is None:
-            seed = self._next_seed(flight)
-            if seed is not None:
-                flight.seed = seed
-                return self.task.seed_job(flight.experiment.code, seed, self.data,
+        """The flight's next job: a seed (its own, or the incumbent's to pair with), a
+        re-measurement, then the holdout of a kept experiment; or, when nothing is left to
+        run, the experiment as decided."""
+        if not flight.holdout:
+            step = self._next_run(flight)
+            if isinstance(step, tuple):
+                target, seed = step
+                if flight.starved[step] > self.settings.retries:
+                    return self._close(_whole(flight), Status.INTERFERED,
+                                       FailureKind.INTERFERED, self._starved(flight, step))
+                if flight.starved[step]:
+                    time.sleep(self.settings.retry_wait)  # let the other load pass
+                flight.target, flight.seed = target, seed
+                return self.task.seed_job(self._find(target, flight).code, seed, self.data,
                                           self.settings.job)
-            flight.verdict = self._verdict(flight)
+            flight.verdict = self._verdict(flight, step)
             holdout = getattr(self.task, "holdout_job", None)
             if flight.verdict.status is Status.KEPT and callable(holdout):
                 # Decided: later decisions compare against it while its holdout is scored.
-                self._keep(replace(flight.experiment, status=Status.KEPT))
-                flight.seed = HOLDOUT_SEED
+                self._keep(replace(_whole(flight), status=Status.KEPT))
+                flight.seed, flight.holdout = HOLDOUT_SEED, True
                 return holdout(flight.experiment.code, self.data, self.settings.job)
-        return self._close(flight.experiment, flight.verdict.status, flight.verdict.failure,
+        assert flight.verdict is not None
+        return self._close(_whole(flight), flight.verdict.status, flight.verdict.failure,
                            flight.verdict.reason)
+
+    def _starved(self, flight: _Flight, step: tuple[int, int]) -> str:
+        target, seed = step
+        runs = [r for r in self._find(target, flight).seed_runs
+                if r.seed == seed and r.failure is FailureKind.INTERFERED]
+        share = f" (CPU share {runs[-1].cpu_share:.0%})" \
+            if runs and runs[-1].cpu_share is not None else ""
+        whose = "" if target == flight.experiment.id else \
+            f" of the incumbent #{self._find(target, flight).number}"
+        return (f"seed {seed}{whose} was starved by other load on the machine "
+                f"{flight.starved[step]} times{share}: not judged; a later `run` retries it")
 
     def _launch(self, flight: _Flight | Experiment, flights: dict[Future[SeedRun], _Flight],
                 began: dict[int, float]) -> Experiment | None:
@@ -272,13 +418,25 @@ class ResearchLoop:
         return None
 
     def _absorb(self, flight: _Flight, run: SeedRun) -> None:
-        if flight.verdict is not None:
+        if flight.holdout:
             return self._absorb_holdout(flight, run)
-        self.store.add_seed_run(flight.experiment.id, run)
-        flight.experiment = replace(flight.experiment,
-                                    seed_runs=(*flight.experiment.seed_runs, run))
-        self._keep(flight.experiment)
-        self.observer.seed_finished(flight.experiment, run)
+        step = (flight.target, flight.seed)
+        if run.failure is FailureKind.INTERFERED:
+            flight.starved[step] += 1
+        elif flight.queue and flight.queue[0] == step:
+            flight.queue.pop(0)
+        target = self._find(flight.target, flight)
+        own = target.id == flight.experiment.id
+        stored = (*flight.earlier, *target.seed_runs) if own else target.seed_runs
+        run = replace(run, measurement=sum(1 for r in stored if r.seed == run.seed))
+        self.store.add_seed_run(target.id, run)
+        updated = replace(target, seed_runs=(*target.seed_runs, run))
+        if own:
+            flight.experiment = updated
+            self._keep(_whole(flight))
+        else:
+            self._keep(updated)
+        self.observer.seed_finished(updated, run)
 
     def _absorb_holdout(self, flight: _Flight, run: SeedRun) -> None:
         """The holdout score goes on every seed run (it is the experiment's test figure); a
@@ -294,12 +452,8 @@ class ResearchLoop:
             self.store.add_seed_run(flight.experiment.id, seed_run)
         flight.experiment = replace(flight.experiment, seed_runs=runs)
 
-    def _verdict(self, flight: _Flight) -> Verdict:
+    def _verdict(self, flight: _Flight, verdict: Verdict) -> Verdict:
         runs = list(flight.experiment.seed_runs)
-        best = None if flight.baseline else self._best_metric()
-        verdict = self.acceptance.decide(runs, best, len(self.settings.seeds))
-        if flight.baseline and verdict.failure is None:
-            verdict = replace(verdict, status=Status.KEPT)
         parent_id = flight.experiment.proposal.parent_id
         parent = next((e for e in self.history() if e.id == parent_id), None)
         found = notes(runs, parent, self.study.metric.name)
@@ -317,9 +471,11 @@ class ResearchLoop:
             self._absorb(flight, _result(self.executor.submit(job), flight))
         return flight
 
-    def _best_metric(self) -> float | None:
-        best = self.strategy.best(self.history())
-        return best.metric_mean if best else None
+
+def _whole(flight: _Flight) -> Experiment:
+    """The flight's experiment with every stored run, a failed earlier attempt's too."""
+    experiment = flight.experiment
+    return replace(experiment, seed_runs=(*flight.earlier, *experiment.seed_runs))
 
 
 def _result(future: Future[SeedRun], flight: _Flight) -> SeedRun:

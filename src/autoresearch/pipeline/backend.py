@@ -176,9 +176,10 @@ class Coordinator:
         self.loop = ResearchLoop(
             task=task, data=data, store=self.store, study=self.study,
             proposer=ComboProposer(slots=slot_proposer), strategy=self.strategy,
-            acceptance=Acceptance(self.metric, min_delta), executor=_InProcess(backend),
+            acceptance=Acceptance(self.metric, min_delta, sequential=False),
+            executor=_InProcess(backend),
             settings=RunSettings(job=JobOptions(budget_seconds=task.default_budget),
-                                 seeds=(0,), search_seed=seed),
+                                 seeds=(0,), search_seed=seed, repeats=0),
             observer=observer)
 
     def history(self) -> list[Experiment]:

@@ -54,9 +54,10 @@ def tabular_loop(table: Table, store: Store, *, framework: str = "sklearn",
         proposer=ComboProposer(task.render, slots),
         strategy=PipelineStrategy(space, table.metric, budget_per_round=BUDGET_PER_ROUND,
                                   llm=llm),
-        acceptance=Acceptance(table.metric, min_delta), executor=executor,
+        # A CV repeat of the same code and seed is bit-identical: no run noise to model.
+        acceptance=Acceptance(table.metric, min_delta, sequential=False), executor=executor,
         settings=RunSettings(job=JobOptions(budget_seconds=timeout),
-                             seeds=seeds or table.seeds),
+                             seeds=seeds or table.seeds, repeats=0),
         observer=observer)
     executor.bar = lambda: loop.best_score
     return loop

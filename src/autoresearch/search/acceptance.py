@@ -1,10 +1,26 @@
-"""Deciding from seed runs whether an experiment is kept."""
+"""Deciding from seed runs whether an experiment is kept.
+
+A candidate's seed s is compared with the incumbent's seed s: the paired, direction-adjusted
+differences d_s remove the seed's own effect (two seeds of one model differ far more than two
+runs of one seed). By default the keep rule is a sequential test on the d_s: their standard
+error comes from the study's run-to-run noise (repeats of the same code and seed) or from
+their own spread, whichever is larger; the experiment is kept once the lower confidence bound
+of the mean gain clears `min_delta`, dropped once the upper bound falls below it, and a near
+tie gets another seed, up to `max_seeds`. A deterministic task (tabular CV repeats: a repeat
+is bit-identical) has no run noise to model and uses the plain paired mean instead.
+"""
 
 from __future__ import annotations
 
+import math
+import statistics
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from autoresearch.records import FailureKind, SeedRun, Status
+from scipy.stats import t as student_t
+
+from autoresearch.analysis.noise import Noise
+from autoresearch.records import Experiment, FailureKind, SeedRun, Status
 from autoresearch.tasks import Metric
 
 
@@ -16,35 +32,116 @@ class Verdict:
 
 
 @dataclass(frozen=True)
+class Paired:
+    """The candidate's gains over the incumbent, seed by seed, and their uncertainty."""
+
+    diffs: tuple[tuple[int, float], ...]  # (seed, gain in metric units; positive = better)
+    mean: float
+    se: float  # standard error of the mean gain
+    dof: int
+
+    @property
+    def n(self) -> int:
+        return len(self.diffs)
+
+    def text(self) -> str:
+        gains = ", ".join(f"s{seed} {d:+.4f}" for seed, d in self.diffs)
+        return f"paired gains [{gains}] mean {self.mean:+.4f} ± {self.se:.4f} (se)"
+
+
+def paired(candidate: Experiment, incumbent: Experiment, metric: Metric, noise: Noise) -> Paired:
+    """Gains on the seeds both have scored, each seed's score a mean over its measurements."""
+    mine, theirs = candidate.seed_scores, incumbent.seed_scores
+    seeds = [s for s in mine if s in theirs]
+    diffs = tuple((s, metric.gain(mine[s], theirs[s])) for s in seeds)
+    n = len(diffs)
+    if n == 0:
+        return Paired((), 0.0, math.inf, 0)
+    counts = _measurements(candidate), _measurements(incumbent)
+    # Run noise of a difference of two means of m_c and m_i runs: sd^2 (1/m_c + 1/m_i).
+    share = statistics.fmean(1 / counts[0][s] + 1 / counts[1][s] for s in seeds)
+    from_noise = (noise.sd or 0.0) * math.sqrt(share)
+    spread = statistics.stdev(d for _, d in diffs) if n > 1 else 0.0
+    sd = max(from_noise, spread)
+    return Paired(diffs, statistics.fmean(d for _, d in diffs), sd / math.sqrt(n),
+                  noise.dof + n - 1)
+
+
+def _measurements(experiment: Experiment) -> dict[int, int]:
+    counts: dict[int, int] = {}
+    for r in experiment.seed_runs:
+        if r.ok:
+            counts[r.seed] = counts.get(r.seed, 0) + 1
+    return counts
+
+
+def failure_of(runs: Iterable[SeedRun]) -> Verdict | None:
+    """The candidate's own failure among its runs (a starved run is not its fault)."""
+    for r in runs:
+        if not r.ok and r.failure is not FailureKind.INTERFERED:
+            kind = r.failure or FailureKind.CRASH
+            return Verdict(kind.status, kind, f"seed {r.seed}: {r.reason}")
+    return None
+
+
+@dataclass(frozen=True)
 class Acceptance:
-    """Keep when the mean over seeds beats the best by more than `min_delta` (metric units)."""
+    """`min_delta`: the practical-significance floor (metric units) a gain must clear;
+    `alpha_keep` / `alpha_stop`: one-sided error rates of each look of the sequential test
+    (keeping a neutral change; stopping a change whose gain clears the floor);
+    `sequential=False`: the plain paired mean (deterministic tasks)."""
 
     metric: Metric
     min_delta: float = 0.0
+    alpha_keep: float = 0.01
+    alpha_stop: float = 0.05
+    sequential: bool = True
 
-    def worth_more_seeds(self, runs: list[SeedRun], best: float | None) -> bool:
-        """Short-circuit: stop after a failed seed, or a first seed strictly worse than the best."""
-        if any(not r.ok for r in runs):
-            return False
-        if best is None or len(runs) != 1 or runs[0].metric is None:
-            return True
-        return self.metric.gain(runs[0].metric, best) >= 0
-
-    def decide(self, runs: list[SeedRun], best: float | None, planned: int) -> Verdict:
-        failed = next((r for r in runs if not r.ok), None)
-        if failed is not None:
-            kind = failed.failure or FailureKind.CRASH
-            return Verdict(kind.status, kind, f"seed {failed.seed}: {failed.reason}")
-        scores = [r.metric for r in runs if r.metric is not None]
-        mean = sum(scores) / len(scores)
-        name = self.metric.name
-        if len(runs) < planned:
+    def judge(self, candidate: Experiment, incumbent: Experiment, noise: Noise,
+              min_seeds: int, max_seeds: int) -> Verdict | None:
+        """Kept, discarded, or None: run another seed (paired with the incumbent's)."""
+        pair = paired(candidate, incumbent, self.metric, noise)
+        if pair.n == 0:
+            return None
+        if not self.sequential:
+            return self._mean_rule(pair, incumbent, min_seeds)
+        if noise.sd is None and pair.n < 2:
+            return None  # nothing yet says how large a difference noise makes
+        t_keep = float(student_t.ppf(1 - self.alpha_keep, max(pair.dof, 1)))
+        t_stop = float(student_t.ppf(1 - self.alpha_stop, max(pair.dof, 1)))
+        low, high = pair.mean - t_keep * pair.se, pair.mean + t_stop * pair.se
+        against = f"vs #{incumbent.number}: {pair.text()}"
+        if pair.n >= min_seeds and low > self.min_delta:
+            return Verdict(Status.KEPT, None,
+                           f"{against}; credibly better: lower bound {low:+.4f} > "
+                           f"{self.min_delta:g}")
+        if high < self.min_delta:
+            skipped = "; remaining seeds skipped" if pair.n < min_seeds else ""
             return Verdict(Status.DISCARDED, None,
-                           f"seed {runs[0].seed} scored {name}={mean:.4f}, worse than the best "
-                           f"{best:.4f}; remaining seeds skipped")
-        if self.metric.is_better(mean, best, self.min_delta):
-            gain = "" if best is None else f" (gain {self.metric.gain(mean, best):+.4f})"
-            return Verdict(Status.KEPT, None, f"mean {name}={mean:.4f}{gain}")
-        return Verdict(Status.DISCARDED, None,
-                       f"mean {name}={mean:.4f} does not beat the best {best:.4f} by more than "
-                       f"{self.min_delta:g}")
+                           f"{against}; not better: upper bound {high:+.4f} < "
+                           f"{self.min_delta:g}{skipped}")
+        if pair.n >= max_seeds:
+            return Verdict(Status.DISCARDED, None,
+                           f"{against}; a near tie after {pair.n} seeds (--max-seeds): gain "
+                           f"between {low:+.4f} and {high:+.4f}, not credibly above "
+                           f"{self.min_delta:g}")
+        return None
+
+    def close(self, candidate: Experiment, incumbent: Experiment, noise: Noise) -> bool:
+        """A keep near the limit of credibility: the bound's margin is under half the gain."""
+        pair = paired(candidate, incumbent, self.metric, noise)
+        t_keep = float(student_t.ppf(1 - self.alpha_keep, max(pair.dof, 1)))
+        return t_keep * pair.se > pair.mean / 2
+
+    def _mean_rule(self, pair: Paired, incumbent: Experiment, planned: int) -> Verdict | None:
+        against = f"vs #{incumbent.number}: {pair.text()}"
+        if pair.mean < 0 and pair.n < planned:
+            return Verdict(Status.DISCARDED, None, f"{against}; worse on seed "
+                           f"{pair.diffs[0][0]}: remaining seeds skipped")
+        if pair.n < planned:
+            return None
+        if pair.mean > self.min_delta:
+            return Verdict(Status.KEPT, None, f"{against}; gain {pair.mean:+.4f} > "
+                           f"{self.min_delta:g}")
+        return Verdict(Status.DISCARDED, None, f"{against}; gain {pair.mean:+.4f} does not "
+                       f"exceed {self.min_delta:g}")

@@ -265,6 +265,12 @@ class Store:
         newest = self._db.execute("SELECT COALESCE(MAX(id), 0) FROM seed_runs").fetchone()[0]
         return sum(n for _, n in counts), counts, int(newest)
 
+    def experiments_with_runs_after(self, study: Study, seed_run_id: int) -> list[int]:
+        """Experiments of the study with a seed run newer than `seed_run_id` (re-measured)."""
+        return [int(r[0]) for r in self._db.execute(
+            "SELECT DISTINCT s.experiment_id FROM seed_runs s JOIN experiments e ON "
+            "e.id = s.experiment_id WHERE e.study_id=? AND s.id > ?", (study.id, seed_run_id))]
+
     def experiment(self, experiment_id: int) -> Experiment | None:
         row = self._db.execute("SELECT * FROM experiments WHERE id=?",
                                (experiment_id,)).fetchone()

@@ -130,6 +130,7 @@ def create_app(storage: str | Path, task: str | None = None,
             "best_number": s.best.number if s.best else None, "gain": s.gain,
             "cost_usd": s.cost_usd, "per_hour": s.per_hour,
             "last_result_at": s.last_result_at,
+            "noise_sd": s.noise.sd, "noise_dof": s.noise.dof,
         })
 
     @app.get("/api/experiments")

@@ -52,15 +52,18 @@ class StudyData:
     def load(cls, store: Store, study: Study) -> StudyData:
         return cls(study, store.experiment_briefs(study))
 
-    def refreshed(self, store: Store) -> StudyData:
-        """The new experiments and those that were still running, merged into this listing.
+    def refreshed(self, store: Store, seen_run: int) -> StudyData:
+        """The new experiments, those that were still running and those with seed runs newer
+        than `seen_run`, merged into this listing.
 
-        Finished experiments never change (the store writes the verdict last), so nothing
+        A verdict never changes (the store writes it last); a finished experiment gains runs
+        only when it is measured again (a winner, an incumbent, a retried one), so nothing
         else needs reading again.
         """
         running = [e.id for e in self.experiments if not e.status.finished]
+        remeasured = store.experiments_with_runs_after(self.study, seen_run)
         newest = max((e.id for e in self.experiments), default=0)
-        changed = store.experiment_briefs(self.study, after=newest, ids=running)
+        changed = store.experiment_briefs(self.study, after=newest, ids=[*running, *remeasured])
         merged = {e.id: e for e in self.experiments}
         merged.update((e.id, e) for e in changed)
         experiments = sorted(merged.values(), key=lambda e: e.number)
@@ -141,7 +144,7 @@ class StudyData:
 @dataclass
 class _Entry:
     lock: threading.Lock
-    revision: object = None
+    revision: tuple[int, tuple[tuple[str, int], ...], int] | None = None
     data: StudyData | None = None
 
 
@@ -170,7 +173,7 @@ class StudyCache:
                 return entry.data
             data = None
             if entry.data is not None and entry.data.study == study:
-                data = entry.data.refreshed(store)
+                data = entry.data.refreshed(store, entry.revision[2] if entry.revision else 0)
             if data is None or len(data.experiments) < revision[0]:
                 data = StudyData.load(store, study)  # first read, or the store was replaced
             entry.data, entry.revision = data.warm(), revision
