@@ -17,6 +17,7 @@ from autoresearch.cli._project import report_baseline
 from autoresearch.cli._render import LiveObserver, summary_line
 from autoresearch.engine import ResearchLoop
 from autoresearch.errors import UsageError
+from autoresearch.metric import Metric
 from autoresearch.pipeline import datasets
 from autoresearch.pipeline.adapt import Adapted, adapt
 from autoresearch.pipeline.catalog import FRAMEWORKS, Renderer, space_for
@@ -172,6 +173,19 @@ def _with_user(space: SearchSpace, user: list[Implementation]) -> SearchSpace:
                        space.fixed)
 
 
+def _why_none(history: list[Experiment], baseline: Experiment, metric: Metric) -> str:
+    """Why the baseline still stands: the closest challenger and what held it back."""
+    measured = [e for e in history if e.metric_mean is not None and e.id != baseline.id]
+    if not measured:
+        failed = len(history) - 1
+        return (f"no combo beat your pipeline: none of the {failed} experiment(s) produced a "
+                "score; see `autoresearch status` for their reasons")
+    best = min(measured, key=lambda e: metric.sort_key(e.metric_mean))
+    return (f"no combo beat your pipeline: the closest, #{best.number} "
+            f"({best.proposal.description}), scored {best.metric_mean:.4f} against "
+            f"{baseline.metric_mean:.4f} ({best.reason}); raise -n to search further")
+
+
 def _slot_proposer(request: RunRequest, task: str, console: Console) -> LLMSlotProposer | None:
     options = LLMOptions(request.provider, request.model, request.base_url, request.max_cost,
                          request.max_tokens)
@@ -187,7 +201,10 @@ def _slot_proposer(request: RunRequest, task: str, console: Console) -> LLMSlotP
 def _report(console: Console, loop: ResearchLoop, space: SearchSpace) -> None:
     history: list[Experiment] = loop.history()
     metric = loop.study.metric
-    console.print(summary_line(summarize(history, metric)), highlight=False)
+    summary = summarize(history, metric)
+    console.print(summary_line(summary), highlight=False)
+    if summary.kept == 0 and summary.baseline is not None:
+        console.print(_why_none(history, summary.baseline, metric), highlight=False)
     for slot in space.slots:
         top = [r for r in slot_rankings(history, metric) if r.slot == slot][:3]
         if top:
