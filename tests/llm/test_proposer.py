@@ -29,12 +29,13 @@ KEY = "sk-ant-test-secret"
 
 def exp(number: int, status: Status, metric: float | None, *, proposer: str = "offline",
         code: str = CODE, failure: FailureKind | None = None, log: str = "",
-        cost: float | None = None, mode: Mode = Mode.INCREMENTAL) -> Experiment:
+        cost: float | None = None, mode: Mode = Mode.INCREMENTAL,
+        parent: int | None = None) -> Experiment:
     runs = (SeedRun(seed=42, failure=failure, metric=metric, log_tail=log),)
     usage = None if cost is None else LLMUsage(model="anthropic/claude-sonnet-4-6",
                                                cost_usd=cost)
     proposal = Proposal(code=code, description=f"change {number}", category="optimizer",
-                        mode=mode, parent_id=None, proposer=proposer, knobs=parse_values(code),
+                        mode=mode, parent_id=parent, proposer=proposer, knobs=parse_values(code),
                         usage=usage)
     return Experiment(id=number + 100, study_id=1, number=number, proposal=proposal, diff="",
                       status=status, failure=failure,
@@ -45,7 +46,8 @@ def history() -> list[Experiment]:
     return [exp(0, Status.KEPT, 3.0, proposer="baseline", mode=Mode.BASELINE),
             exp(1, Status.KEPT, 2.9),
             exp(2, Status.CRASHED, None, proposer="llm", failure=FailureKind.CRASH,
-                log="Traceback...\x1b[31mRuntimeError: shape mismatch\x1b[0m\x07")]
+                log="Traceback...\x1b[31mRuntimeError: shape mismatch\x1b[0m\x07", parent=101,
+                code=CODE.replace("N_LAYER = 3", "N_LAYER = 5"))]
 
 
 def context(items: list[Experiment], number: int = 3, mode: Mode = Mode.INCREMENTAL):
@@ -77,7 +79,9 @@ def test_prompts_carry_rules_task_history_failures_and_parent(provider):
     assert "lower is better" in system and "Optuna" in system
     user = user_prompt(sent)
     assert "Mode: incremental" in user and "Best so far: experiment 1, val_bpb = 2.9000" in user
-    assert "2 | llm | incremental | optimizer | change 2 | - | crashed (crash)" in user
+    # What each experiment changed, in entities rather than a diff.
+    assert "2 | llm | incremental | optimizer | change 2 | ~N_LAYER (3 -> 5) | - | " \
+        "crashed (crash)" in user
     assert "RuntimeError: shape mismatch" in user and "\x1b" not in user and "\x07" not in user
     assert CODE.rstrip() in user
     assert KEY not in json.dumps(sent)

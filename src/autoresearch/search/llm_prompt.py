@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from autoresearch.analysis.entities import entity_changes, summarize
 from autoresearch.analysis.study import baseline_of, best_of
 from autoresearch.llm.prompts import render
 from autoresearch.metric import Direction, Metric
@@ -29,12 +30,13 @@ def user_prompt(context: ProposalContext, *, history_lines: int, failures_shown:
     baseline = baseline_of(history)
     failed = [e for e in history if e.status.failed][-failures_shown:] if failures_shown else []
     insights = getattr(context.task, "prompt_insights", None)
+    by_id = {e.id: e for e in history}
     return render(
         "user.md.j2",
         number=context.number, mode=context.mode.value, metric_name=context.metric.name,
         best=_summary(best) if best is not None else None,
         baseline=_metric(baseline.metric_mean) if baseline is not None else None,
-        history=[_line(e) for e in history[-history_lines:]], total=len(history),
+        history=[_line(e, by_id) for e in history[-history_lines:]], total=len(history),
         failures=[_failure(e, log_chars) for e in failed],
         insights=list(insights(context.history)) if callable(insights) else [],
         parent={"number": context.parent.number, "metric": _metric(context.parent.metric_mean),
@@ -56,7 +58,16 @@ def _summary(e: Experiment) -> dict[str, Any]:
             "description": _one_line(e.proposal.description, 160)}
 
 
-def _line(e: Experiment) -> dict[str, Any]:
+def _changed(e: Experiment, by_id: dict[int, Experiment]) -> str:
+    """Which functions, classes and knobs it changed: shorter than its diff, and in the code's
+    own terms (the model sees what was tried where)."""
+    parent = by_id.get(e.proposal.parent_id) if e.proposal.parent_id is not None else None
+    if parent is None:
+        return "-"
+    return _one_line(summarize(entity_changes(parent.code, e.code), 4), 140) or "nothing"
+
+
+def _line(e: Experiment, by_id: dict[int, Experiment]) -> dict[str, Any]:
     if e.status in (Status.KEPT, Status.DISCARDED):
         outcome = e.status.value
     elif e.failure is not None:
@@ -65,7 +76,8 @@ def _line(e: Experiment) -> dict[str, Any]:
         outcome = e.status.value
     return {"number": e.number, "proposer": e.proposal.proposer, "mode": e.proposal.mode.value,
             "category": e.proposal.category, "description": _one_line(e.proposal.description, 120),
-            "metric": _metric(e.metric_mean), "outcome": outcome}
+            "changed": _changed(e, by_id), "metric": _metric(e.metric_mean),
+            "outcome": outcome}
 
 
 def _failure(e: Experiment, log_chars: int) -> dict[str, Any]:
