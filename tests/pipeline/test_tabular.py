@@ -125,7 +125,8 @@ def test_user_pipeline_is_decomposed_and_its_own_version_is_the_baseline(
     result = run_cli(["run", str(tmp_path / "pipeline.py"), "-n", "1", "--seeds", "0",
                       "--proposer", "offline"], cli_env)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "slots load_data, engineer_features, build_model, framework sklearn" in result.stdout
+    assert "functions shape, slots load_data, engineer_features, build_model, framework " \
+        "sklearn" in result.stdout
     store = Store(cli_env["AUTORESEARCH_STORAGE"])
     base = store.experiments(store.studies("tabular:data")[0])[0]
     assert base.proposal.knobs["slots"] == {"load_data": "as_read",

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from autoresearch.analysis.combo import Combo, combo_of
 from autoresearch.metric import Metric
-from autoresearch.records import Experiment, Status
+from autoresearch.records import Experiment, Mode, Status
 
 CRASH_LIMIT = 3  # an implementation blamed for this many failed combos is skipped
 
@@ -276,3 +276,18 @@ def _crashers(experiments: list[Experiment]) -> list[Pruned]:
         blamed[(slot, combo.slots[slot])].append(f"#{e.number} {kind}")
     return [Pruned("crashes", slot, impl, f"failed {len(why)} times: {', '.join(why[:5])}")
             for (slot, impl), why in sorted(blamed.items()) if len(why) >= CRASH_LIMIT]
+
+
+@dataclass(frozen=True)
+class SlotSource:
+    """Where a slot's baseline code came from, when the study started from a user's file."""
+
+    slot: str
+    source: str
+
+
+def user_split(experiments: list[Experiment], metric: Metric) -> list[SlotSource]:
+    """How the user's pipeline file was split into slots (recorded with the baseline)."""
+    base = next((e for e in experiments if e.proposal.mode is Mode.BASELINE), None)
+    split = base.proposal.knobs.get("split") if base else None
+    return [SlotSource(str(slot), str(source)) for slot, source in split or ()]

@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from autoresearch.analysis.pipeline import user_split
 from autoresearch.analysis.study import summarize
 from autoresearch.cli import _common as c
 from autoresearch.cli._render import experiments_table, fmt, summary_line
@@ -35,6 +36,11 @@ def status(
     baseline = summary.baseline.metric_mean if summary.baseline else None
     console.print(experiments_table(study, experiments, baseline))
     console.print(summary_line(summary), highlight=False)
+    split = user_split(experiments, study.metric)
+    if split:
+        console.print("your pipeline, split into slots:", highlight=False)
+        for part in split:
+            console.print(f"  {part.slot}: {part.source}", highlight=False)
 
 
 EXPORT_COLUMNS = ("number", "status", "mode", "category", "description", "metric_mean",

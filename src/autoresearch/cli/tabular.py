@@ -3,6 +3,7 @@ research loop with the tabular Task, PipelineStrategy, ComboProposer and Tabular
 
 from __future__ import annotations
 
+import ast
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -12,16 +13,20 @@ from rich.console import Console
 from autoresearch.analysis.pipeline import pruned, slot_rankings
 from autoresearch.analysis.study import summarize
 from autoresearch.cli import _common as c
+from autoresearch.cli._project import report_baseline
 from autoresearch.cli._render import LiveObserver, summary_line
 from autoresearch.engine import ResearchLoop
 from autoresearch.errors import UsageError
+from autoresearch.metric import Metric
 from autoresearch.pipeline import datasets
-from autoresearch.pipeline.catalog import FRAMEWORKS, space_for
-from autoresearch.pipeline.decompose import decompose
+from autoresearch.pipeline.adapt import Adapted, adapt
+from autoresearch.pipeline.catalog import FRAMEWORKS, Renderer, space_for
+from autoresearch.pipeline.decompose import Decomposed, decompose
 from autoresearch.pipeline.proposer import LLMSlotProposer
+from autoresearch.pipeline.smoke import check
 from autoresearch.pipeline.space import Implementation, SearchSpace
 from autoresearch.pipeline.study import cores, tabular_loop
-from autoresearch.pipeline.table import prepare
+from autoresearch.pipeline.table import Labelled, label_values, prepare
 from autoresearch.records import Experiment
 from autoresearch.search import LLMOptions, connect_llm
 
@@ -39,8 +44,12 @@ def run_pipeline(request: RunRequest, console: Console) -> None:
     if request.executor != "local":
         raise UsageError("tabular runs use --executor local (parallel workers: --workers N)")
     started = time.monotonic()
-    table, framework, user = _table(request, console)
-    space = _with_user(space_for(framework, table.kind), user)
+    table, framework, parts = _table(request, console)
+    space = space_for(framework, table.kind)
+    user = _user(parts, table, console) if parts is not None else None
+    if user is not None:
+        space = _with_user(space, list(user.implementations))
+        _smoke(parts, user, space, framework, table)  # type: ignore[arg-type]
     timeout = DEFAULT_TIMEOUT if request.train_seconds is None else request.train_seconds
     if not timeout > 0:
         raise UsageError(f"--train-seconds must be > 0, got {timeout:g}")
@@ -51,7 +60,8 @@ def run_pipeline(request: RunRequest, console: Console) -> None:
     loop = tabular_loop(table, store, framework=framework, space=space, seeds=request.seeds,
                         timeout=timeout, workers=workers, slots=slots,
                         min_delta=request.min_delta, hidden=_sources(table, request),
-                        observer=LiveObserver(console, study, store.experiments(study)))
+                        observer=LiveObserver(console, study, store.experiments(study)),
+                        split=user.split if user is not None else ())
     console.print(
         f"[bold]{table.task_name}[/]: {table.kind}, {table.rows} rows, {table.metric.name} "
         f"{table.metric.arrow}, {len(request.seeds)} x {table.folds}-fold CV (one repeat per "
@@ -61,7 +71,8 @@ def run_pipeline(request: RunRequest, console: Console) -> None:
     for note in table.notes:
         console.print(f"note: {note}", highlight=False)
     try:
-        loop.baseline()
+        # The user's own pipeline is the baseline: when it fails, nothing can be compared.
+        report_baseline(loop.task, loop.baseline(), console)
         budget = None if request.time_budget is None else \
             request.time_budget - (time.monotonic() - started)
         # One experiment more than workers in flight: a worker freed by an early stop finds
@@ -73,19 +84,18 @@ def run_pipeline(request: RunRequest, console: Console) -> None:
     _report(console, loop, space)
 
 
-def _table(request: RunRequest, console: Console) -> tuple[Table, str, list[Implementation]]:
+def _table(request: RunRequest, console: Console) -> tuple[Table, str, Decomposed | None]:
     cache = c.cache_dir(request.cache_dir)
-    user: list[Implementation] = []
+    parts = None
     framework = request.framework
     source_file = request.source
     target = request.target
     if source_file is not None and source_file.suffix == ".py":
         parts = decompose(source_file)
-        user = list(parts.implementations)
         framework = framework or parts.framework
         target = target or parts.target
-        console.print(f"{source_file.name}: slots {', '.join(parts.slots)}, framework "
-                      f"{parts.framework}", highlight=False)
+        console.print(f"{source_file.name}: {parts.shape} shape, slots {', '.join(parts.slots)}"
+                      f", framework {parts.framework}", highlight=False)
         source_file = parts.data_file if request.dataset is None else None
         if source_file is None and request.dataset is None:
             raise UsageError(f"{request.source} reads no CSV file that could be found; pass "
@@ -102,8 +112,40 @@ def _table(request: RunRequest, console: Console) -> tuple[Table, str, list[Impl
             raise UsageError(f"dataset {source.name} predicts {source.target!r}; drop --target")
     else:
         assert source_file is not None
-        source = datasets.csv_file(source_file, target)
-    return prepare(source, cache, request.seeds, metric=request.metric), framework, user
+        try:
+            source = datasets.csv_file(source_file, target)
+        except UsageError as exc:
+            if parts is None or target is not None:
+                raise
+            raise UsageError(f"which column does {parts.path.name} predict? The code names "
+                             "none (no TARGET constant, y = df[...], drop(columns=[...])); "
+                             f"{exc}") from None
+    return prepare(source, cache, request.seeds, metric=request.metric), framework, parts
+
+
+def _user(parts: Decomposed, table: Table, console: Console) -> Adapted:
+    """The user's functions as slot implementations; says how the file was split."""
+    user = adapt(parts, table.target, label_values(table),
+                 f"{table.name}, {table.rows} rows, target {table.target!r}")
+    console.print(f"{parts.path.name} split into slots:", highlight=False)
+    for slot, source in user.split:
+        console.print(f"  {slot}: {source}", highlight=False)
+    for note in user.notes:
+        console.print(f"note: {note}", highlight=False)
+    return user
+
+
+def _smoke(parts: Decomposed, user: Adapted, space: SearchSpace, framework: str,
+           table: Table) -> None:
+    """Fail fast: the user's pipeline once through the harness on a slice, before the store
+    or any worker is opened."""
+    code = Renderer(space, framework, table.kind, table.metric.name).render(
+        space.default_combo())
+    found = {s.slot: s.signature for s in parts.found}
+    if parts.pipeline is not None:
+        found = dict.fromkeys(("engineer_features", "build_model"),
+                              ast.unparse(parts.pipeline)[:80])
+    check(code, Labelled.load(table), parts.path, found)
 
 
 def _sources(table: Table, request: RunRequest) -> tuple[Path, ...]:
@@ -131,6 +173,19 @@ def _with_user(space: SearchSpace, user: list[Implementation]) -> SearchSpace:
                        space.fixed)
 
 
+def _why_none(history: list[Experiment], baseline: Experiment, metric: Metric) -> str:
+    """Why the baseline still stands: the closest challenger and what held it back."""
+    measured = [e for e in history if e.metric_mean is not None and e.id != baseline.id]
+    if not measured:
+        failed = len(history) - 1
+        return (f"no combo beat your pipeline: none of the {failed} experiment(s) produced a "
+                "score; see `autoresearch status` for their reasons")
+    best = min(measured, key=lambda e: metric.sort_key(e.metric_mean))
+    return (f"no combo beat your pipeline: the closest, #{best.number} "
+            f"({best.proposal.description}), scored {best.metric_mean:.4f} against "
+            f"{baseline.metric_mean:.4f} ({best.reason}); raise -n to search further")
+
+
 def _slot_proposer(request: RunRequest, task: str, console: Console) -> LLMSlotProposer | None:
     options = LLMOptions(request.provider, request.model, request.base_url, request.max_cost,
                          request.max_tokens)
@@ -146,7 +201,10 @@ def _slot_proposer(request: RunRequest, task: str, console: Console) -> LLMSlotP
 def _report(console: Console, loop: ResearchLoop, space: SearchSpace) -> None:
     history: list[Experiment] = loop.history()
     metric = loop.study.metric
-    console.print(summary_line(summarize(history, metric)), highlight=False)
+    summary = summarize(history, metric)
+    console.print(summary_line(summary), highlight=False)
+    if summary.kept == 0 and summary.baseline is not None:
+        console.print(_why_none(history, summary.baseline, metric), highlight=False)
     for slot in space.slots:
         top = [r for r in slot_rankings(history, metric) if r.slot == slot][:3]
         if top:

@@ -36,12 +36,14 @@ def tabular_loop(table: Table, store: Store, *, framework: str = "sklearn",
                  timeout: float = 300.0, workers: int | None = None,
                  slots: SlotProposer | None = None, min_delta: float = 0.0,
                  hidden: tuple[Path, ...] = (), early_stop: bool = True,
-                 observer: Observer | None = None) -> ResearchLoop:
+                 observer: Observer | None = None,
+                 split: tuple[tuple[str, str], ...] = ()) -> ResearchLoop:
     """`workers` warm table workers (default: one per core); `timeout`: seconds per CV repeat.
-    The caller shuts `loop.executor` down."""
+    `split`: how a user's pipeline file filled the slots, recorded with the baseline. The
+    caller shuts `loop.executor` down."""
     space = space or space_for(framework, table.kind)
     task = TabularTask(table, space, Renderer(space, framework, table.kind, table.metric.name),
-                       default_budget=timeout)
+                       default_budget=timeout, split=split)
     study = store.study(table.task_name, table.metric, timeout, table.content_hash, table.origin)
     available = cores()
     executor = TabularExecutor(Labelled.load(table), workers=workers or len(available),

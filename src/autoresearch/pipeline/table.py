@@ -8,6 +8,7 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -195,3 +196,13 @@ class Labelled:
                     if self.kind == "classification"
                     else KFold(self.folds, shuffle=True, random_state=seed))
         return [(train, valid) for train, valid in splitter.split(self.X_dev, self.y_dev)]
+
+
+def label_values(table: Table) -> list[Any]:
+    """The target's values in the harness' class order (class indices sort the labels as
+    text, see Labelled); [] for regression. Adapters of user code give these back to it."""
+    if table.kind != "classification":
+        return []
+    target = pd.read_pickle(table.directory / DEV_FILE)[table.target]
+    by_text = {str(v): v.item() if hasattr(v, "item") else v for v in target.unique()}
+    return [by_text[text] for text in sorted(by_text)]

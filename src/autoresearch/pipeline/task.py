@@ -26,6 +26,7 @@ class TabularTask:
     default_budget: float = 300.0  # seconds per CV repeat
     harness_module: str | None = None
     required_calls: tuple[str, ...] = field(default=())
+    split: tuple[tuple[str, str], ...] = ()  # (slot, source) of a user's pipeline file
 
     @property
     def name(self) -> str:
@@ -43,7 +44,8 @@ class TabularTask:
         return self.render.render(self.space.default_combo())
 
     def baseline_knobs(self) -> dict[str, Any]:
-        return self.space.default_combo().knobs()
+        knobs = self.space.default_combo().knobs()
+        return {**knobs, "split": [list(s) for s in self.split]} if self.split else knobs
 
     def prepare(self, cache_dir: Path, offline: bool) -> PreparedData:
         return PreparedData(self.table.directory, self.table.content_hash, self.table.origin,

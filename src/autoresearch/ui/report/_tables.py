@@ -17,7 +17,8 @@ from autoresearch.analysis import pipeline as analysis
 from autoresearch.metric import Metric
 from autoresearch.records import Experiment
 
-PIPELINE_SECTIONS = (("slot_rankings", "Per-slot rankings"), ("interactions", "Interactions"),
+PIPELINE_SECTIONS = (("user_split", "Your pipeline, split into slots"),
+                     ("slot_rankings", "Per-slot rankings"), ("interactions", "Interactions"),
                      ("pruned", "Pruned families"))
 
 
