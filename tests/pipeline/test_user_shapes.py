@@ -59,7 +59,7 @@ def test_each_shape_runs_with_the_users_pipeline_as_baseline(shape: str, tmp_pat
     out = result.stdout
     assert result.returncode == 0, out + result.stderr
     assert f"{script.name} split into slots:" in out and "build_model:" in out
-    baseline = _number(r"#0 KEPT mean \w+=([\d.]+)", out)
+    baseline = _number(r"\bbaseline ([\d.]+)  best", out)  # the summary line
     assert abs(baseline - printed) <= tolerance, (baseline, printed)
     # An improvement kept, or the reason none was found.
     assert re.search(r"kept [1-9]", out) or "no combo beat your pipeline" in out, out
