@@ -53,6 +53,11 @@ BudgetUnitOpt = Annotated[str, typer.Option(
     "(CPU seconds of the training process, all threads: fair on a shared or another machine).")]
 
 
+def foreign_load_limit(value: float) -> float | None:
+    """The JobOptions value of --max-foreign-load: 1 (or more) turns the check off."""
+    return None if value >= 1.0 else value
+
+
 def budget_unit(text: str) -> str:
     if text not in BUDGET_UNITS:
         raise UsageError(f"--budget-unit must be one of {', '.join(BUDGET_UNITS)}, got {text!r}")

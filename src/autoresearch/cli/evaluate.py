@@ -76,7 +76,7 @@ def eval_command(
     runs = []
     for seed in seed_list:
         options = JobOptions(budget, device=device, grace_seconds=grace, hidden=store_files,
-                             max_foreign_load=None if max_foreign_load >= 1 else max_foreign_load,
+                             max_foreign_load=c.foreign_load_limit(max_foreign_load),
                              budget_unit=unit)
         run = chosen.seed_job(code, seed, data, options).run()
         runs.append(run)

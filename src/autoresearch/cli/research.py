@@ -101,24 +101,21 @@ def _loop(task: Task, request: RunRequest, propose: bool = True) -> ResearchLoop
         task=task, data=data, store=store, study=study, proposer=chosen,
         strategy=Strategy(task.metric), acceptance=Acceptance(task.metric, request.min_delta),
         executor=executor,
-        settings=RunSettings(job=JobOptions(budget_seconds=budget, device=request.device,
-                                            grace_seconds=request.grace, hidden=store.files,
-                                            max_foreign_load=_foreign(request),
-                                            budget_unit=request.budget_unit),
+        settings=RunSettings(job=JobOptions(
+            budget_seconds=budget, device=request.device, grace_seconds=request.grace,
+            hidden=store.files, max_foreign_load=c.foreign_load_limit(request.max_foreign_load),
+            budget_unit=request.budget_unit),
                              seeds=request.seeds, max_seeds=request.max_seeds),
         observer=_observer(task, request,
                            LiveObserver(console, study, store.experiments(study))),
     )
 
 
-def _foreign(request: RunRequest) -> float | None:
-    return None if request.max_foreign_load >= 1.0 else request.max_foreign_load
-
-
 def _warn_if_busy(request: RunRequest) -> None:
     """Say so before the first run: wall-clock budgets buy fewer steps on a busy machine."""
     busy = machine_busy()
-    if busy is not None and _foreign(request) is not None and busy > _foreign(request):
+    limit = c.foreign_load_limit(request.max_foreign_load)
+    if busy is not None and limit is not None and busy > limit:
         console.print(f"[yellow]warning:[/] the machine is busy ({busy:.0%} of its cores in use "
                       "by other processes): wall-clock budgets buy fewer steps, and seed runs "
                       "starved of CPU are recorded as interfered and re-run, not judged",
