@@ -65,6 +65,15 @@ def test_eval_json_on_a_good_and_a_broken_candidate(cli_env, tmp_path):
     assert json.loads(out.stdout)["failure"] == "syntax"
 
 
+def test_a_crash_message_with_brackets_is_printed_as_text(cli_env, tmp_path):
+    crashing = tmp_path / "crashing.py"
+    crashing.write_text("import harness\nraise ValueError('[/oops] [bold]not markup')\n"
+                        "harness.evaluate(None)\n")
+    out = run_cli(["eval", "--task", "shakespeare", str(crashing), "--seeds", "42"], cli_env)
+    assert out.returncode == 5, out.stderr
+    assert "[/oops] [bold]not markup" in out.stdout and "Traceback" not in out.stderr
+
+
 @pytest.mark.slow
 def test_run_status_export_end_to_end(cli_env, tmp_path):
     out = run_cli(["run", "--task", "shakespeare", "--max-experiments", "3", "--train-seconds",

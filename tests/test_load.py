@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
 from dataclasses import replace
@@ -14,7 +15,7 @@ from autoresearch.sandbox.load import busy_seconds, machine_busy, share
 from autoresearch.sandbox.runner import run_seed
 from autoresearch.tasks import get_task
 
-from .conftest import baseline_with
+from .conftest import baseline_with, run_cli
 
 
 def test_share_splits_own_and_foreign_cpu() -> None:
@@ -73,3 +74,26 @@ def test_a_run_sharing_its_core_with_a_hog_is_not_judged(shakespeare_data, defen
         assert "other processes used" in run.reason and "not judged" in run.reason
     else:  # the same starved run, scored as if nothing happened: what the defence prevents
         assert run.ok and run.metric is not None
+
+
+def test_eval_says_the_machine_starved_the_run_and_exits_7(cli_env, tmp_path) -> None:
+    candidate = tmp_path / "small.py"
+    candidate.write_text(baseline_with(N_LAYER=1, N_EMBD=32))
+    stop = multiprocessing.Event()
+    cores = sorted(os.sched_getaffinity(0))
+    hogs = [multiprocessing.Process(target=_hog, args=(core, stop), daemon=True)
+            for core in cores for _ in range(2)]
+    for hog in hogs:
+        hog.start()
+    try:
+        out = run_cli(["eval", "--task", "shakespeare", str(candidate), "--json",
+                       "--train-seconds", "2", "--seeds", "42", "--max-foreign-load", "0.2"],
+                      cli_env)
+    finally:
+        stop.set()
+        for hog in hogs:
+            hog.join(5)
+    assert out.returncode == 7, (out.stdout, out.stderr)
+    result = json.loads(out.stdout)
+    assert result["status"] == "interfered" and result["failure"] == "interfered"
+    assert result["mean"] is None and "not judged" in result["reason"]

@@ -46,6 +46,13 @@ class BaselineFailed(AutoresearchError):
     exit_code = 5
 
 
+class MachineBusy(AutoresearchError):
+    """Other load starved runs of CPU: they were recorded as interfered and not judged (not
+    the candidate's fault, nor ours); the next `run` resumes them."""
+
+    exit_code = 7
+
+
 class ProviderError(AutoresearchError):
     """The LLM provider refused or kept failing (bad key, quota, unknown model, outage)."""
 

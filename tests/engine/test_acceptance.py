@@ -141,6 +141,17 @@ def test_a_seed_that_stays_starved_ends_interfered_and_a_later_run_retries_it(tm
     assert [r.measurement for r in retried.seed_runs if r.seed == 0] == [0, 1, 2, 3, 4]
 
 
+def test_load_that_outlasts_the_retries_stops_the_run_instead_of_using_up_experiments(
+        tmp_path) -> None:
+    executor = InstantExecutor()
+    research = loop(tmp_path, [candidate(0.9, 0.9, starve=(3,), name="starved"),
+                               candidate(0.7, 0.7, name="never proposed")], executor=executor)
+    research.baseline()
+    reason = research.run(max_experiments=5)
+    assert reason.startswith("the machine is busy: #1 was starved of CPU on every re-run")
+    assert [e.status for e in research.history()] == [Status.KEPT, Status.INTERFERED]
+
+
 def test_duplicates_of_the_parent_or_an_earlier_experiment_never_run(tmp_path) -> None:
     executor = InstantExecutor()
     base = KitTask().baseline

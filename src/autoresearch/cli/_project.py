@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from autoresearch.errors import BaselineFailed, UsageError
+from autoresearch.errors import BaselineFailed, MachineBusy, UsageError
 from autoresearch.knobs import KnobError, parse_knobs
 from autoresearch.records import Experiment, Status
 from autoresearch.search.notes import SEED_IGNORED, seed_ignored
@@ -121,7 +121,10 @@ def report_baseline(task: Task, baseline: Experiment, console: Console) -> None:
         if written:
             console.print(f"   the baseline overwrote {', '.join(written[:6])}: outputs a "
                           "run may overwrite; every other file stays fixed", highlight=False)
-    if baseline.status is not Status.KEPT:  # failed, or starved: the next `run` retries it
+    if baseline.status is Status.INTERFERED:  # the next `run` retries it
+        raise MachineBusy(f"the baseline was not judged: {baseline.reason}; run the same "
+                          "command when the machine is quieter (it resumes)")
+    if baseline.status is not Status.KEPT:  # failed: the next `run` retries it
         failed = next((r for r in baseline.seed_runs if not r.ok), None)
         if failed is not None and failed.log_tail.strip():
             console.print(f"[bold]log tail of seed {failed.seed}:[/]\n"

@@ -29,7 +29,9 @@ def seed_line(run: SeedRun, metric: str) -> str:
         steps = f"{run.steps} steps, " if run.steps else ""  # a user's script may not say
         return (f"seed {run.seed}: {metric}={run.metric:.4f}  ({steps}"
                 f"train {run.train_seconds:.1f}s, start-up {run.startup_seconds:.1f}s)")
-    return f"seed {run.seed}: {run.failure.value if run.failure else 'failed'} - {run.reason}"
+    # The reason may quote the candidate's output: brackets in it are not rich markup.
+    return (f"seed {run.seed}: {run.failure.value if run.failure else 'failed'} - "
+            f"{escape(run.reason)}")
 
 
 class LiveObserver(Observer):

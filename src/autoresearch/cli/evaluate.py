@@ -8,14 +8,15 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from autoresearch.cli import _common as c
 from autoresearch.cli import _project as p
 from autoresearch.cli._render import seed_line
-from autoresearch.errors import StorageError, UsageError
-from autoresearch.records import Mode
+from autoresearch.errors import MachineBusy, StorageError, UsageError
+from autoresearch.records import FailureKind, Mode, SeedRun, Status
 from autoresearch.sandbox import JobOptions
-from autoresearch.search.acceptance import failure_of
+from autoresearch.search.acceptance import Verdict, failure_of
 from autoresearch.storage import Store
 from autoresearch.tasks import PreparedData, Task
 from autoresearch.tasks._project import ProjectTask
@@ -44,7 +45,8 @@ def eval_command(
     edit: p.EditOpt = None,
     eval_command: p.EvalCommandOpt = None,
 ) -> None:
-    """Validate CANDIDATE and run it in the sandbox on each seed (exit 5 if it fails).
+    """Validate CANDIDATE and run it in the sandbox on each seed (exit 5 if it fails, 7 if
+    other load starved a run of CPU).
 
     Nothing is recorded; `--storage` names the store to hide from the candidate (and, for a
     project, where its baseline learned which files are outputs).
@@ -82,7 +84,7 @@ def eval_command(
         runs.append(run)
         if not as_json:
             console.print(seed_line(run, chosen.metric.name), highlight=False)
-    verdict = failure_of(runs)
+    verdict = failure_of(runs) or _starved(runs)
     scores = [r.metric for r in runs if r.ok and r.metric is not None]
     result.update(
         status="ok" if verdict is None else verdict.status.value,
@@ -98,7 +100,17 @@ def eval_command(
     )
     _emit(result, as_json)
     if verdict is not None:
-        raise typer.Exit(c.EXIT_CANDIDATE_FAILED)
+        raise typer.Exit(MachineBusy.exit_code if verdict.status is Status.INTERFERED
+                         else c.EXIT_CANDIDATE_FAILED)
+
+
+def _starved(runs: list[SeedRun]) -> Verdict | None:
+    """A run other load starved of CPU: not scored, and not the candidate's fault."""
+    starved = next((r for r in runs if r.failure is FailureKind.INTERFERED), None)
+    if starved is None:
+        return None
+    return Verdict(Status.INTERFERED, FailureKind.INTERFERED,
+                   f"seed {starved.seed}: {starved.reason}")
 
 
 def _learned(task: Task, storage: str, budget: float, data: PreparedData) -> Task:
@@ -127,4 +139,5 @@ def _emit(result: dict[str, object], as_json: bool) -> None:
     if result.get("mean") is not None:
         console.print(f"mean {result['metric']} = {result['mean']:.4f}", highlight=False)
     else:
-        console.print(f"[red]{result['status']}[/]: {result['reason']}", highlight=False)
+        console.print(f"[red]{result['status']}[/]: {escape(str(result['reason']))}",
+                      highlight=False)

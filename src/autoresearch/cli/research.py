@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from autoresearch.analysis.study import summarize
 from autoresearch.cli import _common as c
@@ -15,9 +16,9 @@ from autoresearch.cli import _project as p
 from autoresearch.cli._render import LiveObserver, fmt, summary_line
 from autoresearch.engine import ResearchLoop, RunSettings
 from autoresearch.engine.loop import Observer
-from autoresearch.errors import UsageError
+from autoresearch.errors import MachineBusy, UsageError
 from autoresearch.execution import make_executor
-from autoresearch.records import Experiment
+from autoresearch.records import Experiment, Status
 from autoresearch.sandbox import JobOptions
 from autoresearch.sandbox.load import machine_busy
 from autoresearch.search import LLMOptions, OfflineProposer, make_proposer
@@ -261,8 +262,13 @@ def run_script(request: RunRequest) -> None:
         reason = loop.run(request.max_experiments, request.time_budget, workers=workers)
     finally:
         loop.executor.shutdown()
-    console.print(reason, highlight=False)
+    console.print(escape(reason), highlight=False)
     console.print(summary_line(summarize(loop.history(), loop.study.metric)), highlight=False)
+    starved = [e for e in loop.history() if e.status is Status.INTERFERED]
+    if starved:
+        raise MachineBusy(f"{len(starved)} experiment(s) starved of CPU by other load and not "
+                          f"judged ({', '.join(f'#{e.number}' for e in starved)}): run the same "
+                          "command when the machine is quieter (it resumes them)")
 
 
 def baseline(

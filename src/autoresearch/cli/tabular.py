@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
+from rich.markup import escape
 
 from autoresearch.analysis.pipeline import pruned, slot_rankings
 from autoresearch.analysis.study import summarize
@@ -80,7 +81,7 @@ def run_pipeline(request: RunRequest, console: Console) -> None:
         reason = loop.run(request.max_experiments, budget, workers=workers + 1)
     finally:
         loop.executor.shutdown()
-    console.print(reason, highlight=False)
+    console.print(escape(reason), highlight=False)
     _report(console, loop, space)
 
 

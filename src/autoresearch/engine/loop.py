@@ -7,7 +7,8 @@ the result arrives; it is run on a seed it lacks first), so that a clearly worse
 saves the rest and a near tie gets more seeds (search/acceptance.py). The baseline's seeds are
 measured twice (the study's run-noise model); a keep is measured again before it is final
 (the winner's curse), and the incumbent too when the keep was close. A run the machine
-starved (INTERFERED) is never judged: it is run again, a bounded number of times. A candidate
+starved (INTERFERED) is never judged: it is run again, a bounded number of times, and when
+the load outlasts the re-runs the loop starts nothing new (the next `run` resumes). A candidate
 whose code the study already holds is recorded as a duplicate and never run. A task with a
 sealed holdout scored apart from the seeds (tabular) gets it scored for a kept experiment
 before the verdict is committed, so a verdict never changes; a kept experiment may gain
@@ -191,6 +192,11 @@ class ResearchLoop:
                 finished = self._launch(flight, flights, began)
                 if finished is not None and finished.id in began:
                     durations.append(time.monotonic() - began.pop(finished.id))
+                if finished is not None and finished.status is Status.INTERFERED:
+                    # The load outlasted the re-runs: new experiments would be starved too
+                    # and only use up --max-experiments.
+                    reason = reason or (f"the machine is busy: #{finished.number} was starved "
+                                        "of CPU on every re-run; stopped")
 
     # -- internals ----------------------------------------------------------------------
     def _count(self) -> int:
