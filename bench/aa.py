@@ -144,6 +144,9 @@ def _report(console: Console, history: list[Experiment], setting: str) -> None:
     """The A/A table, the false-keep rate, and whether neutral changes look biased: their
     first paired gain should centre on 0 with the spread the noise model predicts."""
     base = next(e for e in history if e.proposal.proposer == "baseline")
+    if base.status is not Status.KEPT:
+        console.print(f"baseline {base.status.value}: {escape(base.reason)}; nothing judged",
+                      highlight=False)
     tried = [e for e in history if e.proposal.proposer == "aa"]
     table = Table(title=f"A/A: {len(tried)} neutral changes, {setting}")
     for column in ("#", "status", "seeds", "steps", "reason"):

@@ -98,7 +98,7 @@ def test_run_status_export_end_to_end(cli_env, tmp_path):
 
 
 COMMANDS = ("run", "baseline", "eval", "status", "export", "tasks", "doctor", "report",
-            "dashboard", "init")
+            "dashboard", "init", "replay", "ablate")
 
 
 @pytest.mark.parametrize("command", COMMANDS)

@@ -23,6 +23,8 @@ class Status(str, Enum):
     # or its code is one the study already holds (it never ran).
     INTERFERED = "interfered"
     DUPLICATE = "duplicate"
+    # Run to measure an effect (an ablation), not to compete: it never becomes the best.
+    MEASURED = "measured"
 
     @property
     def finished(self) -> bool:
@@ -39,7 +41,7 @@ class Status(str, Enum):
 
 
 FAILURES = frozenset({Status.INVALID, Status.CRASHED, Status.TIMEOUT, Status.OOM, Status.DIVERGED})
-UNJUDGED = frozenset({Status.INTERFERED, Status.DUPLICATE})
+UNJUDGED = frozenset({Status.INTERFERED, Status.DUPLICATE, Status.MEASURED})
 
 
 class FailureKind(str, Enum):
@@ -87,6 +89,8 @@ class Mode(str, Enum):
     EXPLORATION = "exploration"
     DIVERSIFICATION = "diversification"
     MANUAL = "manual"
+    ABLATION = "ablation"  # a result with some of its kept changes removed (`ablate`)
+    MERGE = "merge"  # two lineages' changes combined
     # Pipeline (tabular) coordinator rounds.
     EXPLORE = "explore"
     EXPLOIT = "exploit"

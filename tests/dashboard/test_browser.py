@@ -70,7 +70,7 @@ def test_sort_filter_and_page_in_the_browser(tmp_path):
         page.wait_for_function("() => document.querySelector('input[name=sort]').value "
                                "=== 'metric'")
         page.wait_for_selector("th button.sort.active[data-sort='metric']")
-        values = [float(v) for v in page.locator(f"{ROWS} td:nth-child(6)").all_inner_texts()
+        values = [float(v) for v in page.locator(f"{ROWS} td:nth-child(7)").all_inner_texts()
                   if v != "–"]
         assert values == sorted(values) and len(values) > 10
         assert "sort=metric" in page.url  # a reload keeps the view

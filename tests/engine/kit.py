@@ -6,7 +6,9 @@ A candidate's code is its script: `scores = [0.8, 0.81]` gives the i-th seed of 
 seed list the score at i (a list there gives its measurements in turn, the last one repeated);
 `crash` in the code fails every seed; `invalid` fails validation; `sleep = s` makes each of
 its jobs take s seconds on the timed executor; `starve = [n0, n1]` makes the first n_i runs of
-the i-th seed come back INTERFERED.
+the i-th seed come back INTERFERED. Without `scores`, every seed scores `base + max(a, b) + c`
+(plus 0.01 per place in the seed list): knobs with an interaction, one per line, for
+ablations (see `knobs`); `requires = "a"` crashes every seed while knob a is 0.
 """
 
 from __future__ import annotations
@@ -46,6 +48,11 @@ def candidate(*scores: float | list[float], sleep: float = 0.0, holdout: float |
     return "\n".join(lines) + "\n"
 
 
+def knobs(base: float = 0.5, a: float = 0.0, b: float = 0.0, c: float = 0.0) -> str:
+    """A candidate scored from its knobs (each on its own line, as a user's script has them)."""
+    return f"base = {base}\na = {a}\nb = {b}\nc = {c}\n"
+
+
 def _values(code: str) -> dict[str, object]:
     tree = ast.parse(code)
     return {t.targets[0].id: ast.literal_eval(t.value) for t in tree.body  # type: ignore[attr-defined]
@@ -70,6 +77,11 @@ class KitJob:
         if self.index < len(starve) and repeat < starve[self.index]:
             return SeedRun(seed=self.seed, failure=FailureKind.INTERFERED, cpu_share=0.2,
                            reason="starved")
+        if values.get("requires") and not values[values["requires"]]:
+            return SeedRun(seed=self.seed, failure=FailureKind.CRASH, reason="NameError")
+        if "scores" not in values:
+            score = values["base"] + max(values["a"], values["b"]) + values["c"] + 0.01 * self.index
+            return SeedRun(seed=self.seed, failure=None, metric=score)
         score = values["scores"][self.index]
         if isinstance(score, list):
             starved = starve[self.index] if self.index < len(starve) else 0

@@ -181,3 +181,18 @@ def test_a_failed_baseline_is_retried_by_the_next_run(tmp_path) -> None:
     assert [r.failure for r in base.seed_runs if r.seed == 0][:3] == [FailureKind.INTERFERED] * 3
     second.run(max_experiments=1)
     assert second.history()[1].status is Status.KEPT
+
+
+def test_the_incumbent_is_measured_again_every_few_experiments(tmp_path) -> None:
+    executor = InstantExecutor()
+    research = loop(tmp_path, [candidate(0.5, 0.5, name=f"same {i}") for i in range(6)],
+                    executor=executor)
+    research.baseline()
+    research.run(max_experiments=6)
+    base = research.history()[0]
+    assert [sum(1 for r in base.seed_runs if r.seed == s) for s in (0, 1)] == [3, 3]
+    # the refresh came after the fifth experiment judged against it, before the sixth's seeds
+    order = [j.code for j in executor.jobs]
+    sixth = order.index(candidate(0.5, 0.5, name="same 5"))
+    assert order[sixth - 1] == base.code and order[sixth + 1] == base.code
+    assert research.noise().dof == 4  # every refresh is one more repeat

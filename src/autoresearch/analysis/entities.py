@@ -10,11 +10,13 @@ is compared by value. Files that are not Python, or do not parse, count as one e
 from __future__ import annotations
 
 import ast
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
 from autoresearch.bundle import sections
 from autoresearch.knobs import KnobError, parse_knobs
+from autoresearch.records import Experiment
 
 Kind = Literal["function", "class", "method", "knob", "assignment", "statements", "file"]
 How = Literal["added", "removed", "changed"]
@@ -55,6 +57,15 @@ def summarize(changes: tuple[EntityChange, ...], limit: int = 6) -> str:
     shown = ", ".join(str(c) for c in changes[:limit])
     more = len(changes) - limit
     return shown + (f", +{more} more" if more > 0 else "")
+
+
+def changed_entities(experiment: Experiment, by_id: Mapping[int, Experiment]) -> str:
+    """The experiment's entity changes against its parent, in one short line (every view's
+    "changed" column); `by_id`: the study's experiments by id."""
+    parent = by_id.get(experiment.proposal.parent_id or -1)
+    if parent is None:
+        return ""
+    return summarize(entity_changes(parent.code, experiment.code), limit=4)
 
 
 def _knob_values(code: str) -> dict[str, str]:

@@ -6,13 +6,14 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from autoresearch.analysis.entities import changed_entities
 from autoresearch.analysis.study import Summary
 from autoresearch.engine import Observer
 from autoresearch.records import Experiment, SeedRun, Status
 from autoresearch.storage import Study
 
 STYLE = {Status.KEPT: "bold green", Status.DISCARDED: "yellow", Status.RUNNING: "cyan",
-         Status.PENDING: "dim"}
+         Status.PENDING: "dim", Status.MEASURED: "blue"}
 
 
 def fmt(value: float | None, digits: int = 4) -> str:
@@ -99,22 +100,23 @@ def experiments_table(study: Study, experiments: list[Experiment], baseline: flo
                         f"(budget {study.budget_seconds:g}s, data {study.data_hash})")
     for column, justify in (("#", "right"), ("status", "left"), ("mode", "left"),
                             ("category", "left"), ("description", "left"),
-                            (metric.name, "right"), ("± std", "right"), ("Δ base", "right"),
-                            ("test", "right"), ("seeds", "right"), ("time", "right"),
-                            ("parent", "right")):
+                            ("changed", "left"), (metric.name, "right"),
+                            ("± std", "right"), ("Δ base", "right"), ("test", "right"),
+                            ("seeds", "right"), ("time", "right"), ("parent", "right")):
         table.add_column(column, justify=justify, overflow="fold")  # type: ignore[arg-type]
     llm = any(e.proposal.usage is not None for e in experiments)
     if llm:  # LLM cost per experiment and cumulative, only for studies that used a model
         table.add_column("cost", justify="right")
         table.add_column("Σ cost", justify="right")
-    numbers = {e.id: e.number for e in experiments}
+    by_id = {e.id: e for e in experiments}
     spent = 0.0
     for e in experiments:
         mean = e.metric_mean
         delta = "-" if mean is None or baseline is None else f"{metric.gain(mean, baseline):+.4f}"
         sealed = fmt(e.test_mean) if e.status is Status.KEPT else ""
         wall = sum(r.wall_seconds for r in e.seed_runs)
-        parent = str(numbers.get(e.proposal.parent_id, "")) if e.proposal.parent_id else ""
+        parent = str(by_id[e.proposal.parent_id].number) \
+            if e.proposal.parent_id in by_id else ""
         description = e.proposal.description
         if e.failure is not None:
             description += f" [{e.failure.value}: {e.reason[:80]}]"
@@ -125,6 +127,6 @@ def experiments_table(study: Study, experiments: list[Experiment], baseline: flo
             f"${spent:.4f}"]
         table.add_row(str(e.number), f"[{STYLE.get(e.status, 'red')}]{e.status.value}[/]",
                       e.proposal.mode.value, e.proposal.category, escape(description),
-                      fmt(mean), fmt(e.metric_std), delta, sealed, str(len(e.seed_runs)),
-                      f"{wall:.0f}s", parent, *costs)
+                      escape(changed_entities(e, by_id)), fmt(mean), fmt(e.metric_std), delta,
+                      sealed, str(len(e.seed_runs)), f"{wall:.0f}s", parent, *costs)
     return table

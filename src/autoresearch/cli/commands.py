@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from autoresearch.cli import dashboard, doctor, evaluate, init, inspect, report, research
+from autoresearch.cli import dashboard, doctor, evaluate, init, inspect, report, research, verify
 
 
 def register(app: typer.Typer) -> None:
@@ -18,3 +18,5 @@ def register(app: typer.Typer) -> None:
     app.command("report")(report.report)
     app.command("dashboard")(dashboard.dashboard)
     app.command("init")(init.init)
+    app.command("replay")(verify.replay_command)
+    app.command("ablate")(verify.ablate_command)

@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from autoresearch.analysis.entities import changed_entities
 from autoresearch.analysis.pipeline import user_split
 from autoresearch.analysis.study import summarize
 from autoresearch.cli import _common as c
@@ -43,24 +44,26 @@ def status(
             console.print(f"  {part.slot}: {part.source}", highlight=False)
 
 
-EXPORT_COLUMNS = ("number", "status", "mode", "category", "description", "metric_mean",
+EXPORT_COLUMNS = ("number", "status", "mode", "category", "description", "changed", "metric_mean",
                   "metric_std", "test_mean", "seeds", "seed_metrics", "failure_kind", "reason",
                   "parent", "proposer", "train_seconds", "wall_seconds", "cost_usd",
                   "cost_cumulative_usd", "llm_model", "input_tokens", "output_tokens",
                   "cache_write_tokens", "cache_read_tokens")
 
 
-def _export_row(e: Experiment, numbers: dict[int, int]) -> dict[str, object]:
+def _export_row(e: Experiment, by_id: dict[int, Experiment]) -> dict[str, object]:
     usage = e.proposal.usage
     sealed = e.test_mean if e.status is Status.KEPT else None
     return {
         "number": e.number, "status": e.status.value, "mode": e.proposal.mode.value,
         "category": e.proposal.category, "description": e.proposal.description,
+        "changed": changed_entities(e, by_id),
         "metric_mean": e.metric_mean, "metric_std": e.metric_std, "test_mean": sealed,
         "seeds": ",".join(str(r.seed) for r in e.seed_runs),
         "seed_metrics": ",".join(fmt(r.metric, 6) for r in e.seed_runs),
         "failure_kind": e.failure.value if e.failure else "", "reason": e.reason,
-        "parent": numbers.get(e.proposal.parent_id or -1, ""), "proposer": e.proposal.proposer,
+        "parent": by_id[e.proposal.parent_id].number if e.proposal.parent_id in by_id else "",
+        "proposer": e.proposal.proposer,
         "train_seconds": round(sum(r.train_seconds for r in e.seed_runs), 2),
         "wall_seconds": round(sum(r.wall_seconds for r in e.seed_runs), 2),
         "cost_usd": usage.cost_usd if usage else None,
@@ -87,8 +90,8 @@ def export(
     store = c.open_store(storage, create=False)
     study = c.pick_study(store, task, train_seconds, project)
     experiments = store.experiments(study)
-    numbers = {e.id: e.number for e in experiments}
-    rows = [_export_row(e, numbers) for e in experiments]
+    by_id = {e.id: e for e in experiments}
+    rows = [_export_row(e, by_id) for e in experiments]
     spent = 0.0
     for row in rows:
         spent += row["cost_usd"] or 0.0  # type: ignore[operator]

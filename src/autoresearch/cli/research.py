@@ -24,6 +24,7 @@ from autoresearch.sandbox.load import machine_busy
 from autoresearch.search import LLMOptions, OfflineProposer, make_proposer
 from autoresearch.search.acceptance import Acceptance
 from autoresearch.search.strategy import Strategy
+from autoresearch.storage import Study
 from autoresearch.tasks import Task
 from autoresearch.tasks._project import BranchRecorder, ProjectBranch, ProjectTask
 
@@ -77,7 +78,10 @@ class RunRequest:
     dataset: str | None = None
 
 
-def _loop(task: Task, request: RunRequest, propose: bool = True) -> ResearchLoop:
+def _loop(task: Task, request: RunRequest, propose: bool = True,
+          recorded: Study | None = None) -> ResearchLoop:
+    """The loop on the request's study; `recorded`: an existing study it must reopen (replay,
+    ablate), refused when this machine's setup or data would make other numbers."""
     budget = c.budget(task, request.train_seconds)
     fixed = p.overridden_knobs(task, console) if propose else frozenset()
     chosen = make_proposer(
@@ -91,7 +95,18 @@ def _loop(task: Task, request: RunRequest, propose: bool = True) -> ResearchLoop
     executor = make_executor(request.executor, request.workers, request.ray_address,
                              request.fork_server)
     setup = c.study_setup(executor, request.executor, request.device, request.budget_unit)
-    study = store.study(task.name, task.metric, budget, data.content_hash, data.source, setup)
+    if recorded is not None:
+        mismatch = [f"{what} {now} (the study's: {then})" for what, now, then in (
+            ("setup", setup, recorded.setup), ("data", data.content_hash, recorded.data_hash))
+            if then and now != then]
+        if mismatch:
+            executor.shutdown()
+            raise UsageError("this machine would measure something else: " + "; ".join(
+                mismatch) + "; pass the options the study ran with (--device, --workers)")
+        study = recorded
+    else:
+        study = store.study(task.name, task.metric, budget, data.content_hash, data.source,
+                            setup)
     unit = "s" if request.budget_unit == "wall" else " CPU-s"
     console.print(f"[bold]{task.name}[/]: {task.metric.name} {task.metric.arrow}, budget "
                   f"{budget:g}{unit} per seed, seeds {','.join(map(str, request.seeds))} (up to "

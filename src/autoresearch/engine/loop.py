@@ -4,7 +4,9 @@ Executor -> Acceptance -> Store, and every seed run is committed as soon as it f
 Several experiments can be in flight at once (one per worker slot); the seeds of one
 experiment run in order, each paired with the same seed of the incumbent (the best known when
 the result arrives; it is run on a seed it lacks first), so that a clearly worse first seed
-saves the rest and a near tie gets more seeds (search/acceptance.py). The baseline's seeds are
+saves the rest and a near tie gets more seeds (search/acceptance.py); the incumbent's seed is
+measured again every few experiments, so that a drifting machine does not compare today's
+candidate with last hour's incumbent. The baseline's seeds are
 measured twice (the study's run-noise model); a keep is measured again before it is final
 (the winner's curse), and the incumbent too when the keep was close. A run the machine
 starved (INTERFERED) is never judged: it is run again, a bounded number of times, and when
@@ -13,6 +15,11 @@ whose code the study already holds is recorded as a duplicate and never run. A t
 sealed holdout scored apart from the seeds (tabular) gets it scored for a kept experiment
 before the verdict is committed, so a verdict never changes; a kept experiment may gain
 measurements later (as the incumbent of a later comparison).
+
+A merge plan (two kept branches that changed different things) needs no proposer: its code
+is the three-way merge. Outside `run`, the same loop measures given code against a result on
+that result's seeds (`measure`: ablations, which end MEASURED) and runs an experiment's code
+again as further measurements of it (`remeasure`: replay); engine/verify.py drives both.
 
 The study's history is read from the store once; after that the loop keeps it up to date
 itself, so the cost per experiment does not grow with the study.
@@ -35,6 +42,7 @@ from autoresearch.records import Experiment, FailureKind, Mode, Proposal, SeedRu
 from autoresearch.sandbox import Job, JobOptions
 from autoresearch.search.acceptance import Acceptance, Verdict, failure_of
 from autoresearch.search.duplicates import CodeIndex
+from autoresearch.search.lineage import MergePlan, merge_key
 from autoresearch.search.notes import notes
 from autoresearch.search.offline import parse_values
 from autoresearch.search.proposer import ProposalContext, Proposer
@@ -66,14 +74,16 @@ class RunSettings:
     """`seeds`: every experiment's first seeds; `max_seeds`: how many a near tie may get (the
     seeds past `seeds` are drawn deterministically, the same for every experiment);
     `repeats`: extra measurements of each baseline seed and of each new best (0 for a
-    deterministic task); `retries` / `retry_wait`: re-runs of a starved seed, and the pause
-    before each."""
+    deterministic task); `refresh`: the incumbent is measured again on a seed every this
+    many experiments judged against it; `retries` / `retry_wait`: re-runs of a starved seed,
+    and the pause before each."""
 
     job: JobOptions
     seeds: tuple[int, ...] = (42, 137)
     search_seed: int = 0
     max_seeds: int = 0  # 0: just `seeds`
     repeats: int = 1
+    refresh: int = 5  # re-measure the incumbent on a seed every this many experiments (0: never)
     retries: int = 2
     retry_wait: float = 10.0
 
@@ -198,7 +208,49 @@ class ResearchLoop:
                     reason = reason or (f"the machine is busy: #{finished.number} was starved "
                                         "of CPU on every re-run; stopped")
 
+    def remeasure(self, experiment: Experiment, seeds: tuple[int, ...]) -> Experiment:
+        """Run the experiment's exact code again on `seeds`; the runs are stored as further
+        measurements of it (`replay`). A starved run is re-run, a bounded number of times."""
+        flight = _Flight(experiment)
+        for seed in seeds:
+            self._measure_seed(flight, experiment.id, seed)
+        return _whole(flight)
+
+    def measure(self, proposal: Proposal, against: Experiment) -> Experiment:
+        """Record and run `proposal` on every seed `against` has scored, to measure the paired
+        difference between the two (an ablation): it ends MEASURED, never the best."""
+        parent = next(e for e in self.history() if e.id == against.id)
+        experiment = self._record(proposal, unified_diff(
+            parent.code, proposal.code, f"experiment-{parent.number}", "ablation"))
+        flight = self._begin(experiment)
+        if not isinstance(flight, _Flight):
+            return flight
+        for seed in list(against.seed_scores):  # the order they were first scored in
+            self._measure_seed(flight, experiment.id, seed)
+            failed = failure_of(flight.experiment.seed_runs)
+            if failed is not None:
+                return self._close(_whole(flight), failed.status, failed.failure, failed.reason)
+        if not flight.experiment.seed_scores:
+            return self._close(_whole(flight), Status.INTERFERED, FailureKind.INTERFERED,
+                               "every run was starved by other load: not measured")
+        verdict = self.acceptance.effect(self._find(against.id, flight), flight.experiment,
+                                         self.noise())
+        return self._close(_whole(flight), verdict.status, verdict.failure, verdict.reason)
+
     # -- internals ----------------------------------------------------------------------
+    def _measure_seed(self, flight: _Flight, target: int, seed: int) -> None:
+        """One seed run of the flight's target, stored; re-run while the machine starves it."""
+        for attempt in range(self.settings.retries + 1):
+            if attempt:
+                time.sleep(self.settings.retry_wait)
+            flight.target, flight.seed = target, seed
+            job = self.task.seed_job(self._find(target, flight).code, seed, self.data,
+                                     self.settings.job)
+            run = _result(self.executor.submit(job), flight)
+            self._absorb(flight, run)
+            if run.failure is not FailureKind.INTERFERED:
+                return
+
     def _count(self) -> int:
         return sum(1 for e in self.history() if e.proposal.mode is not Mode.BASELINE)
 
@@ -229,7 +281,8 @@ class ResearchLoop:
                                   parent=plan.parent, history=tuple(history), number=number,
                                   suggestion=plan.suggestion, note=plan.note)
         try:
-            proposal = self.proposer.propose(context)
+            proposal = _merge(plan) if isinstance(plan.suggestion, MergePlan) else \
+                self.proposer.propose(context)
         except ProposalError as exc:
             failed = Proposal(code=plan.parent.code, description="failed proposal",
                               category="none", mode=plan.mode, parent_id=plan.parent.id,
@@ -332,9 +385,21 @@ class ResearchLoop:
             s in experiment.seed_scores and s in incumbent.seed_scores)), None)
         if seed is None:
             return Verdict(Status.DISCARDED, None, "no seed left to pair with the incumbent")
-        if seed not in incumbent.seed_scores:
-            return incumbent.id, seed  # the incumbent is measured on it first
+        if seed not in incumbent.seed_scores or self._stale(incumbent, seed):
+            return incumbent.id, seed  # the incumbent is measured on it (again) first
         return experiment.id, seed
+
+    def _stale(self, incumbent: Experiment, seed: int) -> bool:
+        """The machine drifts over a study (other load comes and goes, caches and clocks
+        warm up), so the incumbent's score on a seed is refreshed every `refresh`
+        experiments judged against it: comparisons stay close in time, and every refresh is
+        one more repeat for the noise model."""
+        if not self.settings.repeats or not self.settings.refresh:
+            return False  # a deterministic task: a repeat is bit-identical
+        judged = sum(1 for e in self.history() if e.number > incumbent.number
+                     and e.status.finished and e.proposal.mode is not Mode.ABLATION)
+        measured = sum(1 for r in incumbent.seed_runs if r.seed == seed and r.ok)
+        return measured < 1 + self.settings.repeats + judged // self.settings.refresh
 
     def _baseline_run(self, baseline: Experiment) -> tuple[int, int] | None:
         """Every seed once, then each again `repeats` times: the study's noise model."""
@@ -476,6 +541,16 @@ class ResearchLoop:
                 return job
             self._absorb(flight, _result(self.executor.submit(job), flight))
         return flight
+
+
+def _merge(plan: Plan) -> Proposal:
+    """A merge needs no proposer: its code is the three-way merge of two kept branches."""
+    merge: MergePlan = plan.suggestion
+    if merge.code is None:
+        raise ProposalError(f"{merge.describe()}: both changed the same lines", proposer="merge")
+    return Proposal(code=merge.code, description=merge.describe(), category="merge",
+                    mode=Mode.MERGE, parent_id=merge.ours.id, proposer="merge",
+                    hypothesis=merge_key(merge), knobs=parse_values(merge.code))
 
 
 def _whole(flight: _Flight) -> Experiment:

@@ -12,14 +12,13 @@ is bit-identical) has no run noise to model and uses the plain paired mean inste
 
 from __future__ import annotations
 
-import math
-import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from scipy.stats import t as student_t
 
 from autoresearch.analysis.noise import Noise
+from autoresearch.analysis.paired import Paired, effect_words, interval, paired
 from autoresearch.records import Experiment, FailureKind, SeedRun, Status
 from autoresearch.tasks import Metric
 
@@ -29,50 +28,6 @@ class Verdict:
     status: Status
     failure: FailureKind | None
     reason: str
-
-
-@dataclass(frozen=True)
-class Paired:
-    """The candidate's gains over the incumbent, seed by seed, and their uncertainty."""
-
-    diffs: tuple[tuple[int, float], ...]  # (seed, gain in metric units; positive = better)
-    mean: float
-    se: float  # standard error of the mean gain
-    dof: int
-
-    @property
-    def n(self) -> int:
-        return len(self.diffs)
-
-    def text(self) -> str:
-        gains = ", ".join(f"s{seed} {d:+.4f}" for seed, d in self.diffs)
-        return f"paired gains [{gains}] mean {self.mean:+.4f} ± {self.se:.4f} (se)"
-
-
-def paired(candidate: Experiment, incumbent: Experiment, metric: Metric, noise: Noise) -> Paired:
-    """Gains on the seeds both have scored, each seed's score a mean over its measurements."""
-    mine, theirs = candidate.seed_scores, incumbent.seed_scores
-    seeds = [s for s in mine if s in theirs]
-    diffs = tuple((s, metric.gain(mine[s], theirs[s])) for s in seeds)
-    n = len(diffs)
-    if n == 0:
-        return Paired((), 0.0, math.inf, 0)
-    counts = _measurements(candidate), _measurements(incumbent)
-    # Run noise of a difference of two means of m_c and m_i runs: sd^2 (1/m_c + 1/m_i).
-    share = statistics.fmean(1 / counts[0][s] + 1 / counts[1][s] for s in seeds)
-    from_noise = (noise.sd or 0.0) * math.sqrt(share)
-    spread = statistics.stdev(d for _, d in diffs) if n > 1 else 0.0
-    sd = max(from_noise, spread)
-    return Paired(diffs, statistics.fmean(d for _, d in diffs), sd / math.sqrt(n),
-                  noise.dof + n - 1)
-
-
-def _measurements(experiment: Experiment) -> dict[int, int]:
-    counts: dict[int, int] = {}
-    for r in experiment.seed_runs:
-        if r.ok:
-            counts[r.seed] = counts.get(r.seed, 0) + 1
-    return counts
 
 
 def failure_of(runs: Iterable[SeedRun]) -> Verdict | None:
@@ -126,6 +81,20 @@ class Acceptance:
                            f"between {low:+.4f} and {high:+.4f}, not credibly above "
                            f"{self.min_delta:g}")
         return None
+
+    def effect(self, result: Experiment, ablated: Experiment, noise: Noise) -> Verdict:
+        """An ablation's measurement: how much better `result` is than its code with some
+        changes removed (paired seeds, two-sided 95 % interval). Never a keep."""
+        pair = paired(result, ablated, self.metric, noise)
+        if pair.n == 0:
+            return Verdict(Status.MEASURED, None, "no seed in common with the result")
+        low, high = interval(pair)
+        meaning = {"better, beyond noise": "the change mattered",
+                   "worse, beyond noise": "the result is better without it",
+                   "within noise": "no effect beyond noise"}[effect_words(low, high)]
+        return Verdict(Status.MEASURED, None,
+                       f"effect of the change {pair.mean:+.4f} (95 % {low:+.4f} .. "
+                       f"{high:+.4f}): {meaning}; #{result.number} vs this: {pair.text()}")
 
     def close(self, candidate: Experiment, incumbent: Experiment, noise: Noise) -> bool:
         """A keep near the limit of credibility: the bound's margin is under half the gain."""

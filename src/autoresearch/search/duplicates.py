@@ -12,7 +12,7 @@ import ast
 from collections.abc import Iterable
 
 from autoresearch.bundle import sections
-from autoresearch.records import Experiment, FailureKind, Status
+from autoresearch.records import Experiment, FailureKind, Mode, Status
 
 
 def normalised(code: str) -> str:
@@ -40,6 +40,8 @@ class CodeIndex:
     def add(self, experiment: Experiment) -> None:
         if experiment.status is Status.DUPLICATE or experiment.failure is FailureKind.PROPOSAL:
             return  # no run of its own (a failed proposal holds its parent's code)
+        if experiment.proposal.mode is Mode.ABLATION:
+            return  # measured, never judged: the same code proposed later deserves its chance
         self._first.setdefault(normalised(experiment.code), experiment)
 
     def original(self, code: str) -> Experiment | None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from autoresearch.records import Experiment, Mode, Status
+from autoresearch.search.lineage import merge_candidates
 from autoresearch.tasks import Metric
 
 
@@ -42,6 +43,7 @@ class Strategy:
     explore_every: int = 5
     patience: int = 5
     duplicate_parents: bool = False
+    merges: bool = True  # propose the merge of two kept branches that changed different things
 
     def ranked(self, history: Sequence[Experiment]) -> list[Experiment]:
         kept = [e for e in history if e.status is Status.KEPT and e.metric_mean is not None]
@@ -72,6 +74,10 @@ class Strategy:
         if not ranked:
             raise ValueError("no kept experiment to build on: run the baseline first")
         free = ranked if self.duplicate_parents else [e for e in ranked if e.id not in busy]
+        merge = next((m for m in merge_candidates(history, free[: self.top_k])
+                      if m.code is not None), None) if self.merges else None
+        if merge is not None:  # two branches changed different things: try both at once
+            return Plan(Mode.MERGE, merge.ours, merge, merge.describe())
         dry = self.discards_in_a_row(history)
         if dry >= self.patience and dry % self.patience == 0:
             return Plan(Mode.DIVERSIFICATION, self._runner_up(history, free or ranked, rng))

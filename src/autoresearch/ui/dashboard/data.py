@@ -84,10 +84,10 @@ class StudyData:
         previous = self._previous
         if previous is None or previous.baseline_value != baseline:
             return views.rows(self.experiments, metric, baseline)
-        numbers = {e.id: e.number for e in self.experiments}
+        experiments = {e.id: e for e in self.experiments}
         old = previous.by_id
         return [old[e.id] if e.id in old and e.id not in self._changed
-                else views.row(e, metric, baseline, numbers) for e in self.experiments]
+                else views.row(e, metric, baseline, experiments) for e in self.experiments]
 
     @cached_property
     def by_id(self) -> dict[int, views.Row]:

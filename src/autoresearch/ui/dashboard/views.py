@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from autoresearch.analysis import pipeline as analysis
+from autoresearch.analysis.entities import changed_entities
 from autoresearch.analysis.study import best_so_far, lineage
 from autoresearch.metric import Metric
 from autoresearch.records import Experiment, Status
@@ -30,6 +31,7 @@ class Row:
     mode: str
     category: str
     description: str
+    changed: str  # the entities changed against the parent: "~LR (0.003 -> 0.001), +f"
     proposer: str
     failure: str | None
     reason: str
@@ -50,21 +52,24 @@ class Row:
 
 
 def rows(experiments: list[Experiment], metric: Metric, baseline: float | None) -> list[Row]:
-    numbers = {e.id: e.number for e in experiments}
-    return [row(e, metric, baseline, numbers) for e in experiments]
+    by_id = {e.id: e for e in experiments}
+    return [row(e, metric, baseline, by_id) for e in experiments]
 
 
-def row(e: Experiment, metric: Metric, baseline: float | None, numbers: dict[int, int]) -> Row:
+def row(e: Experiment, metric: Metric, baseline: float | None,
+        by_id: dict[int, Experiment]) -> Row:
     mean = e.metric_mean
+    parent = by_id.get(e.proposal.parent_id or -1)
     return Row(
         id=e.id, number=e.number, status=e.status, mode=e.proposal.mode.value,
         category=e.proposal.category, description=e.proposal.description,
-        proposer=e.proposal.proposer, failure=e.failure.value if e.failure else None,
+        changed=changed_entities(e, by_id), proposer=e.proposal.proposer,
+        failure=e.failure.value if e.failure else None,
         reason=e.reason, metric=mean, std=_stdev(e.scores),
         gain=None if mean is None or baseline is None else metric.gain(mean, baseline),
         test=e.test_mean if e.status is Status.KEPT else None,
         seeds=len(e.seed_runs), wall_seconds=sum(r.wall_seconds for r in e.seed_runs),
-        parent_id=e.proposal.parent_id, parent_number=numbers.get(e.proposal.parent_id or -1),
+        parent_id=e.proposal.parent_id, parent_number=parent.number if parent else None,
         finished_at=e.finished_at,
     )
 

@@ -11,6 +11,8 @@ import plotly.graph_objects as go
 from markupsafe import Markup
 
 from autoresearch import __version__
+from autoresearch.analysis.ablation import what_mattered
+from autoresearch.analysis.entities import changed_entities
 from autoresearch.analysis.study import by_category, summarize
 from autoresearch.errors import UsageError
 from autoresearch.records import Experiment, Status
@@ -52,9 +54,11 @@ def _top_rows(study: Study, experiments: list[Experiment]) -> list[dict[str, Any
 
 
 def _experiment_rows(experiments: list[Experiment]) -> list[dict[str, Any]]:
-    numbers = {e.id: e.number for e in experiments}
+    by_id = {e.id: e for e in experiments}
     return [{
-        "e": e, "parent": numbers.get(e.proposal.parent_id or -1),
+        "e": e, "parent": by_id[e.proposal.parent_id].number
+        if e.proposal.parent_id in by_id else None,
+        "changed": changed_entities(e, by_id),
         "test": e.test_mean if e.status is Status.KEPT else None,
         "reason": e.reason if len(e.reason) <= REASON_WIDTH
         else e.reason[: REASON_WIDTH - 1] + "\u2026",
@@ -118,6 +122,7 @@ def render_report(study: Study, experiments: list[Experiment],
         "space": space, "points": len(points), "importance": importance,
         "min_trials": _knobs.MIN_TRIALS,
         "tables": pipeline_tables(experiments, metric),
+        "mattered": what_mattered(experiments, metric),
         "experiments": _experiment_rows(experiments),
         "css": stylesheet(),
     }

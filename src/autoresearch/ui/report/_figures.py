@@ -21,7 +21,8 @@ from autoresearch.ui.report._knobs import Importance, KnobSpace, flat
 COLORS = {Status.KEPT: "#2ca02c", Status.DISCARDED: "#9e9e9e", Status.INVALID: "#9467bd",
           Status.CRASHED: "#d62728", Status.TIMEOUT: "#ff7f0e", Status.OOM: "#8c564b",
           Status.DIVERGED: "#e377c2", Status.RUNNING: "#17becf", Status.PENDING: "#17becf",
-          Status.INTERFERED: "#7f7f7f", Status.DUPLICATE: "#c7c7c7"}
+          Status.INTERFERED: "#7f7f7f", Status.DUPLICATE: "#c7c7c7",
+          Status.MEASURED: "#1f77b4"}
 TEMPLATE = "plotly_white"
 HOVER_WIDTH = 90  # characters of an experiment's text in a tooltip
 

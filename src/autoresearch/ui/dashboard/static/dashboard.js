@@ -8,7 +8,8 @@
   // Statuses without a score: failures, and runs never judged (starved by the machine, or
   // a duplicate of earlier code).
   const FAILED = ["invalid", "crashed", "timeout", "oom", "diverged", "interfered", "duplicate"];
-  const STATUSES = ["kept", "discarded", "running", "pending", ...FAILED];
+  // Scored, but run to measure an effect (an ablation), never to compete.
+  const STATUSES = ["kept", "discarded", "measured", "running", "pending", ...FAILED];
   const colour = (status) => css("--" + status) || css("--muted");
 
   function baseOptions(xLabel, yLabel, integerX) {
