@@ -14,8 +14,13 @@ from torch import nn
 from torch.nn import functional as F
 
 from autoresearch.records import FailureKind
-from autoresearch.sandbox.evaluator import Evaluator, EvaluatorKey, export_model, load_graph
-from autoresearch.sandbox.evaluator.graph import METADATA_KEY, GraphRejected
+from autoresearch.sandbox.evaluator import Evaluator, EvaluatorKey
+from autoresearch.sandbox.evaluator.graph import (
+    METADATA_KEY,
+    GraphRejected,
+    export_model,
+    load_graph,
+)
 from autoresearch.sandbox.evaluator.scoring import (
     IntegrityFailure,
     check_rows_independent,

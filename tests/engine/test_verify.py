@@ -50,9 +50,10 @@ def test_ablation_finds_the_change_a_later_one_made_moot(tmp_path) -> None:
 def test_an_ablation_that_breaks_the_code_is_recorded_as_such(tmp_path) -> None:
     research = _study(tmp_path, [knobs(a=0.2), knobs(a=0.2, b=0.3) + "requires = 'a'\n"])
     result = ablate(research, research.history()[-1])
-    verdicts = {row.removed[0].child.number: row.verdict for row in result.rows}
-    assert verdicts == {1: "removing it breaks the code", 2: "mattered"}
-    assert result.minimal is None and result.kept == "~a, ~b, +requires"
+    verdicts = {row.removed[0].describe(): row.verdict for row in result.rows}
+    assert verdicts == {"#1 ~a": "removing it breaks the code", "#2 ~b": "mattered",
+                        "#2 +requires": "no effect"}  # #2 changed two places: two changes
+    assert result.minimal is not None and result.kept == "~a, ~b"
 
 
 def test_replay_stores_new_measurements_and_says_whether_they_reproduce(tmp_path) -> None:
@@ -97,3 +98,11 @@ def test_branches_that_changed_the_same_knob_are_not_merged(tmp_path):
     research.baseline()
     research.run(max_experiments=3)
     assert all(e.proposal.mode is not Mode.MERGE for e in research.history())
+
+
+def test_a_change_of_two_separate_knobs_is_ablated_knob_by_knob(tmp_path) -> None:
+    research = _study(tmp_path, [knobs(a=0.2, c=0.1)])  # a and c: two hunks, b between
+    result = ablate(research, research.history()[-1])
+    labels = {row.removed[0].describe(): row.verdict for row in result.rows}
+    assert labels == {"#1 ~a": "mattered", "#1 ~c": "mattered"}
+    assert [round(r.effect.mean, 4) for r in result.rows] == [0.2, 0.1]

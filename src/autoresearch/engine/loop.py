@@ -399,7 +399,9 @@ class ResearchLoop:
         judged = sum(1 for e in self.history() if e.number > incumbent.number
                      and e.status.finished and e.proposal.mode is not Mode.ABLATION)
         measured = sum(1 for r in incumbent.seed_runs if r.seed == seed and r.ok)
-        return measured < 1 + self.settings.repeats + judged // self.settings.refresh
+        # The study's own seeds start with their repeats; a near tie's extra seed with one run.
+        first = 1 + (self.settings.repeats if seed in self.settings.seeds else 0)
+        return measured < first + judged // self.settings.refresh
 
     def _baseline_run(self, baseline: Experiment) -> tuple[int, int] | None:
         """Every seed once, then each again `repeats` times: the study's noise model."""

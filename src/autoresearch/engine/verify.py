@@ -122,5 +122,5 @@ def _row(loop: ResearchLoop, target: Experiment, plan: Ablation) -> Row:
 
 
 def _removed(*links: Link) -> str:
-    """What an ablation experiment records as removed: the kept experiments' numbers."""
-    return "removes " + ", ".join(f"#{link.child.number}" for link in links)
+    """What an ablation experiment records as removed."""
+    return "removes " + "; ".join(link.describe() for link in links)

@@ -9,6 +9,7 @@ Where two changes touch the same lines the merge has a conflict, and no code is 
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -20,18 +21,32 @@ from autoresearch.records import Experiment, Mode
 
 @dataclass(frozen=True)
 class Link:
-    """One kept change on the way to a result: the parent's code to the child's."""
+    """One kept change on the way to a result: `before` (the parent's code, or the child's
+    with only this hunk undone, when the child changed separate places) to the child's."""
 
     parent: Experiment
     child: Experiment
+    before: str
 
     @property
     def entities(self) -> frozenset[str]:
-        return frozenset(c.name for c in entity_changes(self.parent.code, self.child.code))
+        return frozenset(c.name for c in entity_changes(self.before, self.child.code))
 
     def describe(self) -> str:
-        what = summarize(entity_changes(self.parent.code, self.child.code), limit=3)
+        what = summarize(entity_changes(self.before, self.child.code), limit=3)
         return f"#{self.child.number} {what or self.child.proposal.description}"
+
+
+def _links(parent: Experiment, child: Experiment) -> list[Link]:
+    """The child's change split into its hunks (an offline step often moves two knobs at
+    once: each is a change of its own), each undone alone."""
+    old, new = parent.code.splitlines(True), child.code.splitlines(True)
+    hunks = [op for op in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes()
+             if op[0] != "equal"]
+    if len(hunks) <= 1:
+        return [Link(parent, child, parent.code)]
+    return [Link(parent, child, "".join(new[:j1] + old[i1:i2] + new[j2:]))
+            for _, i1, i2, j1, j2 in hunks]
 
 
 @dataclass(frozen=True)
@@ -55,9 +70,9 @@ def chain(history: list[Experiment], target: Experiment) -> list[Link]:
         parent = by_id.get(child.proposal.parent_id)
         if parent is None:
             break
-        links.append(Link(parent, child))
+        links = _links(parent, child) + links
         child = parent
-    return links[::-1]
+    return links
 
 
 def merged(base: str, mine: str, theirs: str) -> str | None:
@@ -94,7 +109,7 @@ def without(code: str, links: tuple[Link, ...]) -> str | None:
     """`code` (a descendant of every link) with the links' changes taken out, latest first, so
     that a later change to the same lines is removed before the earlier one it built on."""
     for link in sorted(links, key=lambda k: k.child.number, reverse=True):
-        reverted = merged(link.child.code, code, link.parent.code)
+        reverted = merged(link.child.code, code, link.before)
         if reverted is None:
             return None
         code = reverted

@@ -6,13 +6,13 @@ fixed shapes, after checking that rows are independent and that language models 
 ahead (scoring.py). client.py is the parent's side, server.py the process.
 """
 
+# The graph format (graph.py) imports torch: it is imported where a model is exported or
+# loaded, not by the parent's client, so that commands that train nothing start fast.
 from autoresearch.sandbox.evaluator.client import (
            Evaluation,
            Evaluator,
            EvaluatorError,
            EvaluatorKey,
 )
-from autoresearch.sandbox.evaluator.graph import GraphRejected, export_model, load_graph
 
-__all__ = ["Evaluation", "Evaluator", "EvaluatorError", "EvaluatorKey", "GraphRejected",
-           "export_model", "load_graph"]
+__all__ = ["Evaluation", "Evaluator", "EvaluatorError", "EvaluatorKey"]
