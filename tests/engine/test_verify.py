@@ -106,3 +106,13 @@ def test_a_change_of_two_separate_knobs_is_ablated_knob_by_knob(tmp_path) -> Non
     labels = {row.removed[0].describe(): row.verdict for row in result.rows}
     assert labels == {"#1 ~a": "mattered", "#1 ~c": "mattered"}
     assert [round(r.effect.mean, 4) for r in result.rows] == [0.2, 0.1]
+
+
+def test_ablations_do_not_use_up_the_search_budget(tmp_path) -> None:
+    research = _study(tmp_path, [knobs(a=0.2), knobs(a=0.2, b=0.3)])
+    ablate(research, research.history()[-1])
+    more = loop(tmp_path, [knobs(a=0.2, b=0.3, c=0.1)], task=KitTask(baseline=knobs()),
+                strategy=FromBest(HIGH), store=research.store)
+    more.run(max_experiments=3)
+    assert more.history()[-1].code == knobs(a=0.2, b=0.3, c=0.1)
+    assert more.history()[-1].status is Status.KEPT

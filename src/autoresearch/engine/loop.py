@@ -252,7 +252,9 @@ class ResearchLoop:
                 return
 
     def _count(self) -> int:
-        return sum(1 for e in self.history() if e.proposal.mode is not Mode.BASELINE)
+        """Experiments the search made (the baseline and ablations are not its moves)."""
+        return sum(1 for e in self.history()
+                   if e.proposal.mode not in (Mode.BASELINE, Mode.ABLATION))
 
     def _limit(self, max_experiments: int, time_budget: float | None, started: float,
                durations: list[float]) -> str:

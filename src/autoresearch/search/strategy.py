@@ -55,7 +55,8 @@ class Strategy:
 
     def discards_in_a_row(self, history: Sequence[Experiment]) -> int:
         count = 0
-        for experiment in reversed([e for e in history if e.status.finished]):
+        for experiment in reversed([e for e in history if e.status.finished
+                                    and e.status is not Status.MEASURED]):
             if experiment.status is Status.KEPT:
                 break
             count += 1
