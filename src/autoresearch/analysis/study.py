@@ -28,6 +28,7 @@ class Summary:
     last_result_at: float | None
     wall_seconds: float
     noise: Noise  # run-to-run noise of one seed, what the keep rule weighs gains against
+    ablations: int = 0  # experiments run by `ablate`, not counted in `experiments`
 
 
 def baseline_of(experiments: list[Experiment]) -> Experiment | None:
@@ -42,7 +43,9 @@ def best_of(experiments: list[Experiment], metric: Metric) -> Experiment | None:
 def summarize(experiments: list[Experiment], metric: Metric) -> Summary:
     baseline = baseline_of(experiments)
     best = best_of(experiments, metric)
-    others = [e for e in experiments if e is not baseline]
+    # Ablations measure a result; they are not moves of the search.
+    others = [e for e in experiments
+              if e is not baseline and e.proposal.mode is not Mode.ABLATION]
     finished = [e.finished_at for e in experiments if e.finished_at is not None]
     started = min((e.created_at for e in experiments), default=None)
     span = (max(finished) - started) if finished and started is not None else 0.0
@@ -52,6 +55,7 @@ def summarize(experiments: list[Experiment], metric: Metric) -> Summary:
         gain = metric.gain(best.metric_mean or 0.0, baseline.metric_mean)
     return Summary(
         experiments=len(others),
+        ablations=sum(1 for e in experiments if e.proposal.mode is Mode.ABLATION),
         kept=sum(1 for e in others if e.status is Status.KEPT),
         running=sum(1 for e in others if not e.status.finished),
         failures=dict(Counter(e.failure.value for e in others if e.failure is not None)),

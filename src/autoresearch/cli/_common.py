@@ -21,6 +21,7 @@ OFFLINE_ENV = "AUTORESEARCH_OFFLINE"
 # Exit codes scripts can rely on.
 EXIT_OK = 0
 EXIT_CANDIDATE_FAILED = 5
+EXIT_NOT_REPRODUCED = 8  # `replay`: the result did not reproduce within the noise
 EXIT_INTERRUPTED = 130
 
 StorageOpt = Annotated[str, typer.Option(

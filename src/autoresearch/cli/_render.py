@@ -90,6 +90,7 @@ def summary_line(summary: Summary) -> str:
     return (f"baseline {fmt(summary.baseline.metric_mean)}  best {fmt(summary.best.metric_mean)} "
             f"(#{summary.best.number}{gain}, sealed test {fmt(summary.best.test_mean)})  "
             f"experiments {summary.experiments}  kept {summary.kept}  failures: {failures}  "
+            f"{f'ablations {summary.ablations}  ' if summary.ablations else ''}"
             f"{summary.noise.describe()}"
             f"{cost}")
 

@@ -40,7 +40,7 @@ def replay_command(
 ) -> None:
     """Run experiment NUMBER's exact code again (same data, same budget) and say whether its
     result reproduces within the study's noise; the new runs are stored beside the old ones
-    (exit 1 if it does not reproduce)."""
+    (exit 8 if it does not reproduce)."""
     loop, target = _open(number, task, project, train_seconds, storage, cache_dir, offline,
                          device, grace, max_foreign_load)
     chosen = c.parse_seeds(seeds) if seeds else tuple(target.seed_scores)
@@ -66,7 +66,7 @@ def replay_command(
         raise MachineBusy("every replay run was starved by other load: nothing to compare")
     console.print(escape(result.describe()), highlight=False)
     if not result.reproduces:
-        raise typer.Exit(1)
+        raise typer.Exit(c.EXIT_NOT_REPRODUCED)
 
 
 def ablate_command(
@@ -109,7 +109,7 @@ def _open(number: int | None, task: str | None, project, train_seconds: float | 
         store.close()
     setup = dict(part.split("=", 1) for part in study.setup.split() if "=" in part)
     request = research.RunRequest(
-        storage=storage, task=None if project else study.task, project=project,
+        storage=storage, task=None if project else (task or study.task), project=project,
         train_seconds=study.budget_seconds, cache_dir=cache_dir, offline=offline,
         device=device if device != "auto" else setup.get("device", "auto"), grace=grace,
         max_foreign_load=max_foreign_load, budget_unit=setup.get("budget", "wall"),
