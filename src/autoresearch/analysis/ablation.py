@@ -9,12 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from autoresearch.analysis.noise import noise_of
-from autoresearch.analysis.paired import effect_words, interval, paired
+from autoresearch.analysis.paired import interval, paired
 from autoresearch.metric import Metric
 from autoresearch.records import Experiment, Mode, Status
-
-VERDICTS = {"better, beyond noise": "mattered", "worse, beyond noise": "hurt",
-            "within noise": "no effect"}
 
 
 @dataclass(frozen=True)
@@ -29,12 +26,15 @@ class Mattered:
 
 
 def verdict(status: Status, low: float, high: float) -> str:
-    """Mattered / no effect / hurt, or why there is no effect to speak of."""
+    """What the 95 % interval [low, high] of "result minus ablated" says: mattered / no effect /
+    hurt, or why there is no effect to speak of."""
     if status.failed:
         return "removing it breaks the code"
     if status is not Status.MEASURED:
         return f"not measured ({status.value})"
-    return VERDICTS[effect_words(low, high)]
+    if low > 0:
+        return "mattered"
+    return "hurt" if high < 0 else "no effect"
 
 
 def what_mattered(experiments: list[Experiment], metric: Metric) -> list[Mattered]:

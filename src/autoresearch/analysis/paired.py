@@ -71,12 +71,3 @@ def interval(pair: Paired, level: float = 0.95) -> tuple[float, float]:
         return -math.inf, math.inf
     t = float(stdtrit(max(pair.dof, 1), 0.5 + level / 2))
     return pair.mean - t * pair.se, pair.mean + t * pair.se
-
-
-def effect_words(low: float, high: float) -> str:
-    """What an interval of "A minus B" (positive = A better) says."""
-    if low > 0:
-        return "better, beyond noise"
-    if high < 0:
-        return "worse, beyond noise"
-    return "within noise"

@@ -19,8 +19,9 @@ from dataclasses import dataclass
 # 0.7 s import of scipy.stats on every command.
 from scipy.special import stdtrit
 
+from autoresearch.analysis.ablation import verdict
 from autoresearch.analysis.noise import Noise
-from autoresearch.analysis.paired import Paired, effect_words, interval, paired
+from autoresearch.analysis.paired import Paired, interval, paired
 from autoresearch.records import Experiment, FailureKind, SeedRun, Status
 from autoresearch.tasks import Metric
 
@@ -91,12 +92,10 @@ class Acceptance:
         if pair.n == 0:
             return Verdict(Status.MEASURED, None, "no seed in common with the result")
         low, high = interval(pair)
-        meaning = {"better, beyond noise": "the change mattered",
-                   "worse, beyond noise": "the result is better without it",
-                   "within noise": "no effect beyond noise"}[effect_words(low, high)]
         return Verdict(Status.MEASURED, None,
                        f"effect of the change {pair.mean:+.4f} (95 % {low:+.4f} .. "
-                       f"{high:+.4f}): {meaning}; #{result.number} vs this: {pair.text()}")
+                       f"{high:+.4f}): {verdict(Status.MEASURED, low, high)}; "
+                       f"#{result.number} vs this: {pair.text()}")
 
     def close(self, candidate: Experiment, incumbent: Experiment, noise: Noise) -> bool:
         """A keep near the limit of credibility: the bound's margin is under half the gain."""
