@@ -77,9 +77,10 @@ def test_a_crash_message_with_brackets_is_printed_as_text(cli_env, tmp_path):
 @pytest.mark.slow
 def test_run_status_export_end_to_end(cli_env, tmp_path):
     out = run_cli(["run", "--task", "shakespeare", "--max-experiments", "3", "--train-seconds",
-                   "1"], cli_env)
+                   "1", "--screen", "0.5"], cli_env)
     assert out.returncode == 0, out.stderr
     assert "baseline" in out.stdout and "best" in out.stdout
+    assert "screening, 50% of the budget: seed 42" in out.stdout
     status = run_cli(["status", "--task", "shakespeare"], cli_env)
     assert status.returncode == 0 and "val_bpb" in status.stdout
     target = tmp_path / "results.tsv"
@@ -91,6 +92,9 @@ def test_run_status_export_end_to_end(cli_env, tmp_path):
         assert row["status"] in {"kept", "discarded", "invalid", "crashed", "timeout", "oom",
                                  "diverged"}
         assert row["description"] and row["category"]
+        # which sampler proposed it, and its screening run (a proposal that failed has none)
+        assert row["proposer"].startswith("offline:")
+        assert row["screens"].startswith("42:0.5:") or row["status"] == "invalid"
     # A second run with the same limit has nothing to do and says so.
     again = run_cli(["run", "--task", "shakespeare", "--max-experiments", "3",
                      "--train-seconds", "1"], cli_env)

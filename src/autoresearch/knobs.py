@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import math
+import random
 import re
 from dataclasses import dataclass, replace
 from typing import Any
@@ -52,6 +53,17 @@ class Knob:
         if self.kind == "int":
             return od.IntDistribution(int(self.low), int(self.high))  # type: ignore[arg-type]
         return od.CategoricalDistribution(self.choices)
+
+    def draw(self, rng: random.Random) -> Any:
+        """A value drawn uniformly from the declared range (on the log scale for `log`)."""
+        if self.kind in ("choice", "bool"):
+            return rng.choice(self.choices)
+        assert self.low is not None and self.high is not None
+        if self.kind == "log":
+            return math.exp(rng.uniform(math.log(self.low), math.log(self.high)))
+        if self.kind == "int":
+            return rng.randint(int(self.low), int(self.high))
+        return rng.uniform(self.low, self.high)
 
     def contains(self, value: Any) -> bool:
         if self.kind in ("choice", "bool"):

@@ -132,6 +132,13 @@ class SeedRun:
     # The run's CPU time / (training wall time x threads given); None when not measured.
     cpu_share: float | None = None
     measurement: int = 0  # 0: the seed's first run; 1, 2, ...: re-measurements of the same code
+    # (stored as -1, -2, ...: screening runs, with their budget fraction in extra["screen"])
+
+    @property
+    def screen(self) -> float | None:
+        """The budget fraction of a screening run; None for a full run."""
+        fraction = self.extra.get("screen")
+        return float(fraction) if fraction is not None else None
 
     @property
     def ok(self) -> bool:
@@ -166,6 +173,9 @@ class Experiment:
     seed_runs: tuple[SeedRun, ...] = ()
     created_at: float = 0.0
     finished_at: float | None = None
+    # Screening runs: one seed at a fraction of the budget, before any full run. They decide
+    # only whether the full runs are worth their compute, and never enter a score.
+    screens: tuple[SeedRun, ...] = ()
 
     @property
     def seed_scores(self) -> dict[int, float]:

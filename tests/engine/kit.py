@@ -4,11 +4,12 @@ milliseconds.
 
 A candidate's code is its script: `scores = [0.8, 0.81]` gives the i-th seed of the study's
 seed list the score at i (a list there gives its measurements in turn, the last one repeated);
-`crash` in the code fails every seed; `invalid` fails validation; `sleep = s` makes each of
-its jobs take s seconds on the timed executor; `starve = [n0, n1]` makes the first n_i runs of
-the i-th seed come back INTERFERED. Without `scores`, every seed scores `base + max(a, b) + c`
-(plus 0.01 per place in the seed list): knobs with an interaction, one per line, for
-ablations (see `knobs`); `requires = "a"` crashes every seed while knob a is 0.
+`screen = x` is its score on a screening run (a budget under the full 1 s; without it, the
+seed's score); `crash` in the code fails every seed; `invalid` fails validation; `sleep = s`
+makes each of its jobs take s seconds on the timed executor; `starve = [n0, n1]` makes the
+first n_i runs of the i-th seed come back INTERFERED. Without `scores`, every seed scores
+`base + max(a, b) + c` (plus 0.01 per place in the seed list): knobs with an interaction, one
+per line, for ablations (see `knobs`); `requires = "a"` crashes every seed while knob a is 0.
 """
 
 from __future__ import annotations
@@ -39,10 +40,12 @@ HIGH = Metric("score", Direction.MAX)
 
 
 def candidate(*scores: float | list[float], sleep: float = 0.0, holdout: float | None = None,
-              name: str = "", starve: tuple[int, ...] = ()) -> str:
+              name: str = "", starve: tuple[int, ...] = (), screen: float | None = None) -> str:
     lines = [f"name = {name!r}", f"scores = {list(scores)}", f"sleep = {sleep}"]
     if holdout is not None:
         lines.append(f"holdout = {holdout}")
+    if screen is not None:
+        lines.append(f"screen = {screen}")
     if starve:
         lines.append(f"starve = {list(starve)}")
     return "\n".join(lines) + "\n"
@@ -65,6 +68,7 @@ class KitJob:
     seed: int
     index: int  # the seed's place in the study's seed list
     holdout: bool = False
+    budget: float = 1.0  # under 1: a screening run
 
     def run(self, repeat: int = 0) -> SeedRun:
         values: dict[str, Any] = _values(self.code)
@@ -77,6 +81,8 @@ class KitJob:
         if self.index < len(starve) and repeat < starve[self.index]:
             return SeedRun(seed=self.seed, failure=FailureKind.INTERFERED, cpu_share=0.2,
                            reason="starved")
+        if self.budget < 1.0 and "screen" in values:
+            return SeedRun(seed=self.seed, failure=None, metric=values["screen"])
         if values.get("requires") and not values[values["requires"]]:
             return SeedRun(seed=self.seed, failure=FailureKind.CRASH, reason="NameError")
         if "scores" not in values:
@@ -112,7 +118,7 @@ class KitTask:
         return ""
 
     def seed_job(self, code: str, seed: int, data: PreparedData, options: JobOptions) -> KitJob:
-        return KitJob(code, seed, self.seed_order.index(seed))
+        return KitJob(code, seed, self.seed_order.index(seed), budget=options.budget_seconds)
 
     def validate(self, code: str) -> ValidationResult:
         if "invalid" in code:
@@ -227,10 +233,10 @@ def loop(tmp: Path | str, script: list[str | Exception], *, task: KitTask | None
          executor: InstantExecutor | None = None, seeds: tuple[int, ...] = (0, 1),
          min_delta: float = 0.0, strategy: Strategy | ManyPlans | None = None,
          store: Store | None = None, max_seeds: int = 0, repeats: int = 1,
-         sequential: bool = True) -> ResearchLoop:
+         sequential: bool = True, screen: float = 0.0) -> ResearchLoop:
     task = task or KitTask()
     settings = RunSettings(job=JobOptions(budget_seconds=1.0), seeds=seeds, max_seeds=max_seeds,
-                           repeats=repeats, retry_wait=0.0)
+                           repeats=repeats, retry_wait=0.0, screen=screen)
     task.seed_order = settings.seed_list
     store = store or CountingStore(Path(tmp) / "kit.db")
     study = store.study(task.name, task.metric, 1.0, "kit", "kit")

@@ -92,6 +92,23 @@ def test_two_kept_branches_that_changed_different_knobs_are_merged_and_judged(tm
     assert after.proposal.mode is not Mode.MERGE  # each pair once; the merge is an ancestor
 
 
+def test_a_conflicted_merge_goes_to_a_proposer_that_resolves_merges(tmp_path):
+    """b changed on one branch, a line added right above it on the other: merge3 conflicts."""
+    added = knobs().replace("b = 0.0", "d = 1\nb = 0.0").replace("c = 0.0", "c = 0.1")
+    resolved = added.replace("b = 0.0", "b = 0.3")
+    research = loop(tmp_path, [added, knobs(b=0.3), resolved],
+                    task=KitTask(baseline=knobs()),
+                    strategy=TwoBranches(HIGH, resolve_conflicts=True))
+    research.proposer.resolves_merges = True
+    research.baseline()
+    research.run(max_experiments=3)
+    merge = research.history()[3]
+    asked = research.proposer.contexts[-1]
+    assert asked.mode is Mode.MERGE and asked.suggestion.code is None
+    assert merge.proposal.mode is Mode.MERGE and merge.code == resolved
+    assert merge.status is Status.KEPT
+
+
 def test_branches_that_changed_the_same_knob_are_not_merged(tmp_path):
     research = loop(tmp_path, [knobs(a=0.2), knobs(a=0.25), knobs(b=0.1)],
                     task=KitTask(baseline=knobs()), strategy=TwoBranches(HIGH))

@@ -93,7 +93,7 @@ def test_run_with_anthropic_retries_records_tokens_and_cost(cli_env, provider, t
         assert e.failure is not None and e.failure.value == "proposal"
         assert "no JSON object" in e.reason and e.proposal.usage.cost_usd > 0
     offline = [e for e in experiments[1:] if e.proposal.usage is None]
-    assert offline and all(e.proposal.proposer == "offline" for e in offline)
+    assert offline and all(e.proposal.proposer.startswith("offline:") for e in offline)
 
     # the system prompt went out marked for caching, the key only as the credential
     sent = provider.received[1]

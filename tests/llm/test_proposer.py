@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import random
+from dataclasses import replace
 
 import jinja2
 import pytest
@@ -15,8 +17,10 @@ from autoresearch.llm.prompts import render
 from autoresearch.records import Experiment, FailureKind, LLMUsage, Mode, Proposal, SeedRun, Status
 from autoresearch.search import OfflineProposer, ProposalContext
 from autoresearch.search.hybrid import HybridProposer
+from autoresearch.search.lineage import merge_candidates, merge_key
 from autoresearch.search.llm import LLMProposer, LLMSettings
 from autoresearch.search.offline import parse_values
+from autoresearch.search.strategy import Strategy
 from autoresearch.tasks import get_task
 
 from .fake_provider import FakeProvider, Reply, user_prompt
@@ -147,14 +151,14 @@ def test_hybrid_tunes_a_kept_llm_change_then_alternates(provider):
     # right after a kept LLM change: offline, on that code's knobs even if another parent was
     # planned
     first = hybrid.propose(context([*base, llm_kept], number=4))
-    assert first.proposer == "offline" and first.parent_id == llm_kept.id
+    assert first.proposer.startswith("offline:") and first.parent_id == llm_kept.id
     assert "nn.SiLU()" in first.code
     tuned = exp(3, Status.DISCARDED, 2.85, code=first.code)
     second = hybrid.propose(context([*base, llm_kept, tuned], number=5))
-    assert second.proposer == "offline"
+    assert second.proposer.startswith("offline:")
     done = [*base, llm_kept, tuned, exp(4, Status.DISCARDED, 2.9)]
     assert hybrid.propose(context(done, number=7)).proposer == "llm"
-    assert hybrid.propose(context(done, number=9)).proposer == "offline"  # every 3rd
+    assert hybrid.propose(context(done, number=9)).proposer.startswith("offline:")  # every 3rd
     assert len(provider.received) == 1
 
 
@@ -189,3 +193,37 @@ def test_tasks_without_a_harness_get_rules_that_fit_them():
                                   knob_tuning=False).split())
     assert "harness" not in text and "The command prints `loss" in text
     assert "never change it, fake it or print it yourself" in text and "Optuna" not in text
+
+
+def test_a_merge_whose_three_way_merge_conflicts_is_written_by_the_model(provider):
+    """Entity-disjoint changes on neighbouring lines, one adding a line: merge3 cannot combine
+    them, the offline search skips them, a model resolves them."""
+    ancestor = exp(1, Status.KEPT, 2.9, parent=100)
+    ours = exp(2, Status.KEPT, 2.8, parent=101, code=CODE.replace(
+        "N_EMBD = 64  #", "USE_ROPE = True\nN_EMBD = 64  #"))
+    theirs = exp(3, Status.KEPT, 2.85, parent=101, code=CODE.replace("N_EMBD = 64", "N_EMBD = 96"))
+    items = [history()[0], ancestor, ours, theirs]
+    plan = next(iter(merge_candidates(items, [ours, theirs])))
+    assert plan.code is None
+    offline = Strategy(TASK.metric).plan(items, 4, random.Random(0))
+    assert offline.mode is not Mode.MERGE  # without a model the pair is skipped
+    planned = Strategy(TASK.metric, resolve_conflicts=True).plan(items, 4, random.Random(0))
+    assert planned.mode is Mode.MERGE and planned.suggestion == plan
+    both = ours.code.replace("N_EMBD = 64", "N_EMBD = 96")
+    provider.script = [Reply(answer(both))]
+    ctx = ProposalContext(task=TASK, metric=TASK.metric, mode=Mode.MERGE, parent=ours,
+                          history=tuple(items), number=4, suggestion=plan)
+    proposal = HybridProposer(proposer(provider), OfflineProposer()).propose(ctx)
+    user = user_prompt(provider.received[0].body)
+    assert "Mode: merge" in user and "<<<<<<< experiment 2" in user
+    assert "+USE_ROPE = True" in user and "+N_EMBD = 96" in user
+    assert proposal.code == both and proposal.mode is Mode.MERGE
+    assert proposal.parent_id == ours.id and proposal.hypothesis == merge_key(plan)
+    assert proposal.description.startswith("merge of #2 and #3 (conflicts resolved by the model")
+    # Recorded, the pair is not proposed again.
+    merged = exp(4, Status.DISCARDED, 2.86, proposer="llm", mode=Mode.MERGE, code=both,
+                 parent=ours.id)
+    merged = replace(merged, proposal=replace(merged.proposal, hypothesis=proposal.hypothesis))
+    again = Strategy(TASK.metric, resolve_conflicts=True).plan([*items, merged], 5,
+                                                                random.Random(0))
+    assert again.mode is not Mode.MERGE

@@ -21,6 +21,12 @@ def fmt(value: float | None, digits: int = 4) -> str:
 
 
 def seed_line(run: SeedRun, metric: str) -> str:
+    if run.screen is not None:
+        return f"screening, {run.screen:.0%} of the budget: " + _seed_line(run, metric)
+    return _seed_line(run, metric)
+
+
+def _seed_line(run: SeedRun, metric: str) -> str:
     if run.ok:
         folds = run.extra.get("folds")
         if isinstance(folds, list):  # a CV repeat: folds fitted, not training steps
@@ -115,7 +121,8 @@ def experiments_table(study: Study, experiments: list[Experiment], baseline: flo
         mean = e.metric_mean
         delta = "-" if mean is None or baseline is None else f"{metric.gain(mean, baseline):+.4f}"
         sealed = fmt(e.test_mean) if e.status is Status.KEPT else ""
-        wall = sum(r.wall_seconds for r in e.seed_runs)
+        wall = sum(r.wall_seconds for r in (*e.screens, *e.seed_runs))
+        seeds = f"{len(e.seed_runs)}" + (f" + {len(e.screens)} screening" if e.screens else "")
         parent = str(by_id[e.proposal.parent_id].number) \
             if e.proposal.parent_id in by_id else ""
         description = e.proposal.description
@@ -129,5 +136,5 @@ def experiments_table(study: Study, experiments: list[Experiment], baseline: flo
         table.add_row(str(e.number), f"[{STYLE.get(e.status, 'red')}]{e.status.value}[/]",
                       e.proposal.mode.value, e.proposal.category, escape(description),
                       escape(changed_entities(e, by_id)), fmt(mean), fmt(e.metric_std), delta,
-                      sealed, str(len(e.seed_runs)), f"{wall:.0f}s", parent, *costs)
+                      sealed, seeds, f"{wall:.0f}s", parent, *costs)
     return table

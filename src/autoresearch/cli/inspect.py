@@ -45,8 +45,8 @@ def status(
 
 
 EXPORT_COLUMNS = ("number", "status", "mode", "category", "description", "changed", "metric_mean",
-                  "metric_std", "test_mean", "seeds", "seed_metrics", "failure_kind", "reason",
-                  "parent", "proposer", "train_seconds", "wall_seconds", "cost_usd",
+                  "metric_std", "test_mean", "seeds", "seed_metrics", "screens", "failure_kind",
+                  "reason", "parent", "proposer", "train_seconds", "wall_seconds", "cost_usd",
                   "cost_cumulative_usd", "llm_model", "input_tokens", "output_tokens",
                   "cache_write_tokens", "cache_read_tokens")
 
@@ -61,11 +61,13 @@ def _export_row(e: Experiment, by_id: dict[int, Experiment]) -> dict[str, object
         "metric_mean": e.metric_mean, "metric_std": e.metric_std, "test_mean": sealed,
         "seeds": ",".join(str(r.seed) for r in e.seed_runs),
         "seed_metrics": ",".join(fmt(r.metric, 6) for r in e.seed_runs),
+        # seed:fraction:score of each screening run (a fraction of the budget, not a score)
+        "screens": ",".join(f"{r.seed}:{r.screen:g}:{fmt(r.metric, 6)}" for r in e.screens),
         "failure_kind": e.failure.value if e.failure else "", "reason": e.reason,
         "parent": by_id[e.proposal.parent_id].number if e.proposal.parent_id in by_id else "",
         "proposer": e.proposal.proposer,
-        "train_seconds": round(sum(r.train_seconds for r in e.seed_runs), 2),
-        "wall_seconds": round(sum(r.wall_seconds for r in e.seed_runs), 2),
+        "train_seconds": round(sum(r.train_seconds for r in (*e.screens, *e.seed_runs)), 2),
+        "wall_seconds": round(sum(r.wall_seconds for r in (*e.screens, *e.seed_runs)), 2),
         "cost_usd": usage.cost_usd if usage else None,
         "llm_model": usage.model if usage else "",
         "input_tokens": usage.input_tokens if usage else 0,

@@ -50,6 +50,7 @@ class RunRequest:
     train_seconds: float | None = None
     seeds: tuple[int, ...] = (42, 137)
     max_seeds: int = c.DEFAULT_MAX_SEEDS
+    screen: float = 0.0
     cache_dir: Path | None = None
     offline: bool = False
     device: str = "auto"
@@ -115,13 +116,16 @@ def _loop(task: Task, request: RunRequest, propose: bool = True,
                   f"{getattr(chosen, 'description', chosen.name)}", highlight=False)
     return ResearchLoop(
         task=task, data=data, store=store, study=study, proposer=chosen,
-        strategy=Strategy(task.metric), acceptance=Acceptance(task.metric, request.min_delta),
+        strategy=Strategy(task.metric,
+                          resolve_conflicts=getattr(chosen, "resolves_merges", False)),
+        acceptance=Acceptance(task.metric, request.min_delta),
         executor=executor,
         settings=RunSettings(job=JobOptions(
             budget_seconds=budget, device=request.device, grace_seconds=request.grace,
             hidden=store.files, max_foreign_load=c.foreign_load_limit(request.max_foreign_load),
             budget_unit=request.budget_unit),
-                             seeds=request.seeds, max_seeds=request.max_seeds),
+                             seeds=request.seeds, max_seeds=request.max_seeds,
+                             screen=request.screen),
         observer=_observer(task, request,
                            LiveObserver(console, study, store.experiments(study))),
     )
@@ -187,6 +191,11 @@ def run(
         "--max-seeds", min=1, help="Seeds a near tie may get before it is discarded (the "
         "first ones are --seeds; the rest are drawn deterministically).")
     ] = c.DEFAULT_MAX_SEEDS,
+    screen: Annotated[float, typer.Option(
+        "--screen", min=0.0, max=0.9, help="Screening runs: train each candidate first on one "
+        "seed for this fraction of the budget, and give it its full runs only when it is not "
+        "clearly worse than the best there (0: off). Saves compute on bad candidates; never "
+        "decides a keep.")] = 0.0,
     train_seconds: c.TrainSecondsOpt = None,
     seeds: c.SeedsOpt = c.DEFAULT_SEEDS,
     storage: c.StorageOpt = c.DEFAULT_STORAGE,
@@ -250,7 +259,7 @@ def run(
         storage=storage, task=task, source=source, max_experiments=max_experiments,
         time_budget=time_budget, proposer=proposer, min_delta=min_delta,
         train_seconds=train_seconds, seeds=c.parse_seeds(seeds), max_seeds=max_seeds,
-        cache_dir=cache_dir, offline=offline, device=device, grace=grace,
+        screen=screen, cache_dir=cache_dir, offline=offline, device=device, grace=grace,
         max_foreign_load=max_foreign_load, budget_unit=c.budget_unit(budget_unit),
         provider=provider, model=model,
         base_url=base_url,

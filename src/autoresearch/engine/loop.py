@@ -66,6 +66,7 @@ class _Flight:
     confirming: bool = False  # the keep's re-measurement is queued or done
     starved: Counter[tuple[int, int]] = field(default_factory=Counter)  # INTERFERED (id, seed)
     holdout: bool = False  # the holdout job is running
+    screen: bool = False  # the job running is a screening run (a fraction of the budget)
     earlier: tuple[SeedRun, ...] = ()  # stored runs of a failed attempt: on record, not judged
 
 
@@ -76,7 +77,9 @@ class RunSettings:
     `repeats`: extra measurements of each baseline seed and of each new best (0 for a
     deterministic task); `refresh`: the incumbent is measured again on a seed every this
     many experiments judged against it; `retries` / `retry_wait`: re-runs of a starved seed,
-    and the pause before each."""
+    and the pause before each; `screen`: the budget fraction of a screening run (0: none), one
+    seed of a candidate trained briefly and compared with the incumbent's screening run on
+    the same seed: a candidate clearly worse there is discarded before its full runs."""
 
     job: JobOptions
     seeds: tuple[int, ...] = (42, 137)
@@ -86,6 +89,7 @@ class RunSettings:
     refresh: int = 5  # re-measure the incumbent on a seed every this many experiments (0: never)
     retries: int = 2
     retry_wait: float = 10.0
+    screen: float = 0.0
 
     @property
     def seed_list(self) -> tuple[int, ...]:
@@ -282,9 +286,13 @@ class ResearchLoop:
         context = ProposalContext(task=self.task, metric=self.study.metric, mode=plan.mode,
                                   parent=plan.parent, history=tuple(history), number=number,
                                   suggestion=plan.suggestion, note=plan.note)
+        merge = plan.suggestion if isinstance(plan.suggestion, MergePlan) else None
+        # A merge is code the loop writes itself, unless the three-way merge conflicted and
+        # the proposer can resolve conflicts (a model).
+        own = merge is not None and (merge.code is not None or
+                                     not getattr(self.proposer, "resolves_merges", False))
         try:
-            proposal = _merge(plan) if isinstance(plan.suggestion, MergePlan) else \
-                self.proposer.propose(context)
+            proposal = _merge(plan) if own else self.proposer.propose(context)
         except ProposalError as exc:
             failed = Proposal(code=plan.parent.code, description="failed proposal",
                               category="none", mode=plan.mode, parent_id=plan.parent.id,
@@ -360,7 +368,7 @@ class ResearchLoop:
         if flight.queue:
             return flight.queue[0]
         experiment = flight.experiment
-        failed = failure_of(experiment.seed_runs)
+        failed = failure_of((*experiment.screens, *experiment.seed_runs))
         if failed is not None:
             return failed
         if flight.verdict is not None:  # re-measured: judged again on every measurement
@@ -374,6 +382,10 @@ class ResearchLoop:
                         None)
             return (experiment.id, seed) if seed is not None else \
                 Verdict(Status.KEPT, None, "the first scored experiment: nothing kept before it")
+        screen = self._screen(experiment, incumbent)
+        if screen is not None:
+            flight.screen = isinstance(screen, tuple)
+            return screen
         seeds = self.settings.seed_list
         verdict = self.acceptance.judge(experiment, incumbent, self.noise(),
                                         min_seeds=len(self.settings.seeds),
@@ -390,6 +402,36 @@ class ResearchLoop:
         if seed not in incumbent.seed_scores or self._stale(incumbent, seed):
             return incumbent.id, seed  # the incumbent is measured on it (again) first
         return experiment.id, seed
+
+    def _screen(self, experiment: Experiment,
+                incumbent: Experiment) -> tuple[int, int] | Verdict | None:
+        """Successive halving's first rung: before a candidate gets its full runs, it and the
+        incumbent train on the first seed for a fraction of the budget; a candidate worse there
+        by more than twice the run noise is discarded. Its full runs alone decide a keep, so a
+        screening run can cost a good candidate its chance, never grant one."""
+        fraction = self.settings.screen
+        if not fraction or experiment.seed_runs or experiment.proposal.mode is Mode.ABLATION:
+            return None
+        seed = self.settings.seeds[0]
+        if any(not r.ok and r.failure is not FailureKind.INTERFERED
+               for r in incumbent.screens if r.seed == seed):
+            return None  # the incumbent cannot be screened: compare at the full budget
+        scores = [next((r.metric for r in e.screens if r.ok and r.seed == seed
+                        and r.screen == fraction), None) for e in (incumbent, experiment)]
+        for e, score in zip((incumbent, experiment), scores, strict=True):
+            if score is None:
+                return e.id, seed
+        theirs, mine = scores
+        assert theirs is not None and mine is not None
+        gain = self.study.metric.gain(mine, theirs)
+        margin = 2 * (self.noise().sd or 0.0)
+        if gain >= -margin:
+            return None
+        return Verdict(Status.DISCARDED, None,
+                       f"screened out: seed {seed} at {fraction:.0%} of the budget scored "
+                       f"{mine:.4f} against #{incumbent.number}'s {theirs:.4f} (gain "
+                       f"{gain:+.4f}, below -{margin:.4f}, twice the run noise): not trained "
+                       "at the full budget")
 
     def _stale(self, incumbent: Experiment, seed: int) -> bool:
         """The machine drifts over a study (other load comes and goes, caches and clocks
@@ -447,6 +489,7 @@ class ResearchLoop:
         re-measurement, then the holdout of a kept experiment; or, when nothing is left to
         run, the experiment as decided."""
         if not flight.holdout:
+            flight.screen = False
             step = self._next_run(flight)
             if isinstance(step, tuple):
                 target, seed = step
@@ -456,8 +499,10 @@ class ResearchLoop:
                 if flight.starved[step]:
                     time.sleep(self.settings.retry_wait)  # let the other load pass
                 flight.target, flight.seed = target, seed
-                return self.task.seed_job(self._find(target, flight).code, seed, self.data,
-                                          self.settings.job)
+                job = self.settings.job
+                if flight.screen:
+                    job = replace(job, budget_seconds=job.budget_seconds * self.settings.screen)
+                return self.task.seed_job(self._find(target, flight).code, seed, self.data, job)
             flight.verdict = self._verdict(flight, step)
             holdout = getattr(self.task, "holdout_job", None)
             if flight.verdict.status is Status.KEPT and callable(holdout):
@@ -502,10 +547,17 @@ class ResearchLoop:
             flight.queue.pop(0)
         target = self._find(flight.target, flight)
         own = target.id == flight.experiment.id
-        stored = (*flight.earlier, *target.seed_runs) if own else target.seed_runs
-        run = replace(run, measurement=sum(1 for r in stored if r.seed == run.seed))
-        self.store.add_seed_run(target.id, run)
-        updated = replace(target, seed_runs=(*target.seed_runs, run))
+        if flight.screen:
+            run = replace(run, measurement=-1 - sum(1 for r in target.screens
+                                                    if r.seed == run.seed),
+                          extra={**run.extra, "screen": self.settings.screen})
+            self.store.add_seed_run(target.id, run)
+            updated = replace(target, screens=(*target.screens, run))
+        else:
+            stored = (*flight.earlier, *target.seed_runs) if own else target.seed_runs
+            run = replace(run, measurement=sum(1 for r in stored if r.seed == run.seed))
+            self.store.add_seed_run(target.id, run)
+            updated = replace(target, seed_runs=(*target.seed_runs, run))
         if own:
             flight.experiment = updated
             self._keep(_whole(flight))

@@ -14,6 +14,7 @@ from dataclasses import replace
 
 from autoresearch.errors import ProposalError
 from autoresearch.records import Experiment, Mode, Proposal, Status
+from autoresearch.search.lineage import MergePlan
 from autoresearch.search.llm import LLMProposer
 from autoresearch.search.offline import OfflineProposer
 from autoresearch.search.proposer import ProposalContext
@@ -21,6 +22,7 @@ from autoresearch.search.proposer import ProposalContext
 
 class HybridProposer:
     name = "hybrid"
+    resolves_merges = True  # by its model
 
     def __init__(self, llm: LLMProposer, offline: OfflineProposer, *, tune_after_keep: int = 2,
                  offline_every: int = 3) -> None:
@@ -34,6 +36,8 @@ class HybridProposer:
                 "kept LLM change")
 
     def propose(self, context: ProposalContext) -> Proposal:
+        if isinstance(context.suggestion, MergePlan):
+            return self.llm.propose(context)
         tune = self._tuning_target(context.history)
         if tune is not None:
             context = replace(context, parent=tune)
@@ -51,6 +55,6 @@ class HybridProposer:
             e = searched[i]
             if e.proposal.proposer == self.llm.name and e.status is Status.KEPT:
                 tuned = sum(1 for later in searched[i + 1:]
-                            if later.proposal.proposer == self.offline.name)
+                            if later.proposal.proposer.startswith(self.offline.name))
                 return e if tuned < self.tune_after_keep else None
         return None

@@ -176,6 +176,15 @@ def merge_candidates(history: Sequence[Experiment],
     return plans
 
 
+def conflicted(plan: MergePlan) -> str:
+    """The three-way merge with diff3's conflict markers (what a model is asked to resolve)."""
+    lines = merge3.Merge3(plan.ancestor.code.splitlines(True), plan.ours.code.splitlines(True),
+                          plan.theirs.code.splitlines(True)).merge_lines(
+        name_a=f"experiment {plan.ours.number}", name_b=f"experiment {plan.theirs.number}",
+        name_base=f"experiment {plan.ancestor.number}")
+    return "".join(lines)
+
+
 def merge_key(plan: MergePlan) -> str:
     """What a merge experiment records, so the same pair is not merged twice."""
     return _key(plan.ours, plan.theirs)

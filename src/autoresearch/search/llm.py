@@ -12,7 +12,8 @@ from autoresearch.llm.parsing import ReplyError, parse_reply
 from autoresearch.llm.pricing import Price, usage_record
 from autoresearch.metric import Metric
 from autoresearch.records import Experiment, Proposal
-from autoresearch.search.llm_prompt import system_prompt, user_prompt
+from autoresearch.search.lineage import MergePlan, merge_key
+from autoresearch.search.llm_prompt import merge_prompt, system_prompt, user_prompt
 from autoresearch.search.offline import parse_values
 from autoresearch.search.proposer import ProposalContext
 
@@ -32,6 +33,7 @@ class LLMSettings:
 
 class LLMProposer:
     name = "llm"
+    resolves_merges = True  # a merge whose three-way merge conflicted is the model's to write
 
     def __init__(self, chat: ChatModel, prices: PriceTable, budget_seconds: float,
                  settings: LLMSettings | None = None) -> None:
@@ -46,14 +48,14 @@ class LLMProposer:
         return f"{self.chat.provider} {self.chat.model} ({price})"
 
     def propose(self, context: ProposalContext) -> Proposal:
+        merge = context.suggestion if isinstance(context.suggestion, MergePlan) else None
+        user = merge_prompt(context, merge) if merge is not None else user_prompt(
+            context, history_lines=self.settings.history_lines,
+            failures_shown=self.settings.failures_shown, log_chars=self.settings.log_chars)
         request = ChatRequest(
             system=system_prompt(context.task, context.metric, self.budget_seconds,
                                  LLM_CATEGORIES, self.settings.knob_tuning),
-            user=user_prompt(context, history_lines=self.settings.history_lines,
-                             failures_shown=self.settings.failures_shown,
-                             log_chars=self.settings.log_chars),
-            max_tokens=self.settings.max_tokens,
-        )
+            user=user, max_tokens=self.settings.max_tokens)
         check_cost(context.history, context.metric, request, self.price, self.settings.max_cost)
         completion = self.chat.complete(request)
         usage = usage_record(completion, self.chat.provider, self.chat.model, self.prices)
@@ -64,6 +66,13 @@ class LLMProposer:
         except ReplyError as exc:
             raise ProposalError(f"unusable reply from {self.chat.model}: {exc}", usage=usage,
                                 proposer=self.name) from None
+        if merge is not None:  # recorded like a plain merge, so the pair is not tried again
+            return Proposal(code=reply.code, category="merge", mode=context.mode,
+                            description=f"{merge.describe()} (conflicts resolved by the model: "
+                                        f"{reply.description})",
+                            parent_id=merge.ours.id, proposer=self.name,
+                            hypothesis=merge_key(merge), knobs=parse_values(reply.code),
+                            usage=usage)
         return Proposal(code=reply.code, description=reply.description, category=reply.category,
                         mode=context.mode, parent_id=context.parent.id, proposer=self.name,
                         hypothesis=reply.hypothesis, knobs=parse_values(reply.code), usage=usage)

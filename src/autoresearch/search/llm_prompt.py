@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Sequence
 from typing import Any
 
@@ -11,6 +12,7 @@ from autoresearch.llm.prompts import render
 from autoresearch.metric import Direction, Metric
 from autoresearch.records import Experiment, Status
 from autoresearch.sandbox.logs import sanitize
+from autoresearch.search.lineage import MergePlan, conflicted
 from autoresearch.search.proposer import ProposalContext
 from autoresearch.tasks import Task
 
@@ -42,6 +44,21 @@ def user_prompt(context: ProposalContext, *, history_lines: int, failures_shown:
         parent={"number": context.parent.number, "metric": _metric(context.parent.metric_mean),
                 "code": context.parent.code.rstrip("\n")},
     )
+
+
+def merge_prompt(context: ProposalContext, plan: MergePlan) -> str:
+    """The user prompt of a merge whose three-way merge had conflicts."""
+    def side(e: Experiment) -> dict[str, Any]:
+        diff = "".join(difflib.unified_diff(plan.ancestor.code.splitlines(True),
+                                            e.code.splitlines(True),
+                                            f"experiment-{plan.ancestor.number}",
+                                            f"experiment-{e.number}"))
+        return {**_summary(e), "diff": diff.rstrip("\n")}
+
+    return render("merge.md.j2", number=context.number, metric_name=context.metric.name,
+                  ancestor=_summary(plan.ancestor), ours=side(plan.ours),
+                  theirs=side(plan.theirs), conflicted=conflicted(plan).rstrip("\n"),
+                  parent_code=plan.ours.code.rstrip("\n"))
 
 
 def _metric(value: float | None) -> str:

@@ -1,14 +1,17 @@
 """Offline proposer: edits the annotated knobs of the parent's code, no LLM needed.
 
 Incremental mode changes one or two knobs: near the parent while the history is short, then by
-Optuna's TPE fitted on every finished experiment. Exploration redraws several knobs over their
-whole range; diversification changes two or three knobs of a non-best parent.
+Optuna's TPE fitted on every scored experiment (multivariate, so knobs that interact are
+modelled together; experiments in flight count as pending, so parallel workers do not all ask
+for the same point). Exploration redraws several knobs over their whole range; diversification
+changes two or three knobs of a non-best parent. Each proposal names its sampler in its
+proposer field ("offline:local", "offline:tpe", "offline:uniform").
 """
 
 from __future__ import annotations
 
-import math
 import random
+import warnings
 from typing import Any
 
 import optuna
@@ -20,7 +23,8 @@ from autoresearch.records import Experiment, Mode, Proposal, Status
 from autoresearch.search.proposer import ProposalContext
 from autoresearch.tasks import Direction
 
-TPE_AFTER = 8  # finished experiments before TPE takes over from local moves
+TPE_AFTER = 8  # scored experiments before TPE takes over from local moves (TPE's own start-up
+# counts the same: a failed or unfinished trial tells it nothing)
 KNOBS_CHANGED = {Mode.INCREMENTAL: (1, 2), Mode.DIVERSIFICATION: (2, 3),
                  Mode.EXPLORATION: (3, 5)}
 MAX_TRIES = 50
@@ -49,27 +53,18 @@ class OfflineProposer:
         study = _history_study(context, knobs, rng)
         seen = {_key(e.proposal.knobs) for e in context.history}
         parent_values = {n: k.value for n, k in knobs.items()}
+        sampler = _sampler(context.mode, study)
         for _ in range(MAX_TRIES):
             low, high = KNOBS_CHANGED[context.mode]
             chosen = rng.sample(list(knobs), k=min(len(knobs), rng.randint(low, high)))
-            values = self._sample(context.mode, knobs, chosen, study, rng)
+            values = _sample(sampler, knobs, chosen, study, rng)
             values = {n: v for n, v in values.items() if v != parent_values[n]}
             if values and _key({**parent_values, **values}) not in seen:
-                return self._proposal(context, knobs, parent_values, values)
+                return self._proposal(context, knobs, parent_values, values, sampler)
         raise ProposalError("every nearby knob setting was already tried")
 
-    def _sample(self, mode: Mode, knobs: dict[str, Knob], chosen: list[str],
-                study: optuna.Study, rng: random.Random) -> dict[str, Any]:
-        finished = len(study.trials)
-        if mode is Mode.EXPLORATION:
-            return {n: _uniform(knobs[n], rng) for n in chosen}
-        if finished >= TPE_AFTER:
-            trial = study.ask({n: knobs[n].distribution() for n in chosen})
-            return dict(trial.params)
-        return {n: _local(knobs[n], rng) for n in chosen}
-
     def _proposal(self, context: ProposalContext, knobs: dict[str, Knob],
-                  parent: dict[str, Any], values: dict[str, Any]) -> Proposal:
+                  parent: dict[str, Any], values: dict[str, Any], sampler: str) -> Proposal:
         changes = [f"{n} {format_value(parent[n], knobs[n].kind)} -> "
                    f"{format_value(v, knobs[n].kind)}" for n, v in values.items()]
         categories = [knobs[n].category for n in values]
@@ -81,8 +76,8 @@ class OfflineProposer:
             category=category,
             mode=context.mode,
             parent_id=context.parent.id,
-            proposer=self.name,
-            hypothesis=_hypothesis(context.mode, len(context.history)),
+            proposer=f"{self.name}:{sampler}",
+            hypothesis=_hypothesis(context.mode, sampler),
             knobs=parse_values(code),
         )
 
@@ -94,29 +89,35 @@ def parse_values(code: str) -> dict[str, Any]:
         return {}
 
 
-def _hypothesis(mode: Mode, finished: int) -> str:
+def _sampler(mode: Mode, study: optuna.Study) -> str:
+    """uniform (exploration), tpe once enough experiments were scored, else local steps."""
+    if mode is Mode.EXPLORATION:
+        return "uniform"
+    scored = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    return "tpe" if len(scored) >= TPE_AFTER else "local"
+
+
+def _sample(sampler: str, knobs: dict[str, Knob], chosen: list[str], study: optuna.Study,
+            rng: random.Random) -> dict[str, Any]:
+    if sampler == "uniform":
+        return {n: knobs[n].draw(rng) for n in chosen}
+    if sampler == "tpe":
+        return dict(study.ask({n: knobs[n].distribution() for n in chosen}).params)
+    return {n: _local(knobs[n], rng) for n in chosen}
+
+
+def _hypothesis(mode: Mode, sampler: str) -> str:
     if mode is Mode.EXPLORATION:
         return "a distant region of the knob space may hold a better optimum"
+    why = "TPE fitted on the scored history expects this setting to improve the metric" \
+        if sampler == "tpe" else "a small step from the parent may improve the metric"
     if mode is Mode.DIVERSIFICATION:
-        return "progress stalled around the best; a runner-up may lead elsewhere"
-    if finished >= TPE_AFTER:
-        return "TPE fitted on the history expects this setting to improve the metric"
-    return "a small step from the parent may improve the metric"
+        return f"progress stalled around the best; a runner-up may lead elsewhere ({why})"
+    return why
 
 
 def _key(values: dict[str, Any]) -> tuple[tuple[str, str], ...]:
     return tuple(sorted((k, repr(v)) for k, v in values.items()))
-
-
-def _uniform(knob: Knob, rng: random.Random) -> Any:
-    if knob.kind in ("choice", "bool"):
-        return rng.choice(knob.choices)
-    assert knob.low is not None and knob.high is not None
-    if knob.kind == "log":
-        return math.exp(rng.uniform(math.log(knob.low), math.log(knob.high)))
-    if knob.kind == "int":
-        return rng.randint(int(knob.low), int(knob.high))
-    return rng.uniform(knob.low, knob.high)
 
 
 def _local(knob: Knob, rng: random.Random) -> Any:
@@ -144,8 +145,11 @@ def _history_study(context: ProposalContext, knobs: dict[str, Knob],
                    rng: random.Random) -> optuna.Study:
     """An in-memory Optuna study rebuilt from the store, so resuming loses nothing."""
     direction = "minimize" if context.metric.direction is Direction.MIN else "maximize"
-    sampler = optuna.samplers.TPESampler(seed=rng.randrange(2**31), n_startup_trials=TPE_AFTER,
-                                         multivariate=False)
+    with warnings.catch_warnings():  # multivariate and constant_liar are marked experimental
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        sampler = optuna.samplers.TPESampler(seed=rng.randrange(2**31),
+                                             n_startup_trials=TPE_AFTER, multivariate=True,
+                                             constant_liar=True)
     study = optuna.create_study(direction=direction, sampler=sampler)
     for experiment in context.history:
         trial = _as_trial(experiment, knobs)
@@ -155,14 +159,18 @@ def _history_study(context: ProposalContext, knobs: dict[str, Knob],
 
 
 def _as_trial(experiment: Experiment, knobs: dict[str, Knob]) -> optuna.trial.FrozenTrial | None:
-    if not experiment.status.finished:
-        return None
+    """A scored experiment as a complete trial, a failed one as failed, one in flight as
+    running (the constant liar's pending point)."""
     params = {n: v for n, v in experiment.proposal.knobs.items()
               if n in knobs and knobs[n].contains(v)}
     if not params:
         return None
     distributions = {n: knobs[n].distribution() for n in params}
-    if experiment.status in (Status.KEPT, Status.DISCARDED) and experiment.metric_mean is not None:
+    if not experiment.status.finished:
+        return create_trial(params=params, distributions=distributions,
+                            state=TrialState.RUNNING)
+    if experiment.status in (Status.KEPT, Status.DISCARDED, Status.MEASURED) and \
+            experiment.metric_mean is not None:
         return create_trial(params=params, distributions=distributions,
                             value=experiment.metric_mean)
     return create_trial(params=params, distributions=distributions, state=TrialState.FAIL)

@@ -44,6 +44,7 @@ class Strategy:
     patience: int = 5
     duplicate_parents: bool = False
     merges: bool = True  # propose the merge of two kept branches that changed different things
+    resolve_conflicts: bool = False  # also those whose three-way merge conflicted (an LLM's)
 
     def ranked(self, history: Sequence[Experiment]) -> list[Experiment]:
         kept = [e for e in history if e.status is Status.KEPT and e.metric_mean is not None]
@@ -76,7 +77,8 @@ class Strategy:
             raise ValueError("no kept experiment to build on: run the baseline first")
         free = ranked if self.duplicate_parents else [e for e in ranked if e.id not in busy]
         merge = next((m for m in merge_candidates(history, free[: self.top_k])
-                      if m.code is not None), None) if self.merges else None
+                      if m.code is not None or self.resolve_conflicts), None) \
+            if self.merges else None
         if merge is not None:  # two branches changed different things: try both at once
             return Plan(Mode.MERGE, merge.ours, merge, merge.describe())
         dry = self.discards_in_a_row(history)

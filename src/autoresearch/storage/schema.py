@@ -69,7 +69,8 @@ CREATE TABLE seed_runs (
 );
 """
 
-# v2: every measurement of a seed is kept (re-measurements of a winner, runs the machine starved),
+# v2: every measurement of a seed is kept (re-measurements of a winner, runs the machine starved;
+# a negative `measurement` marks a screening run at a fraction of the budget, read apart),
 # with the CPU share the run got; a study's identity includes its setup (threads per run, device,
 # executor: what a budget buys). SQLite changes a UNIQUE key only by rebuilding the table; the
 # store runs migrations with foreign keys off and checks them after.

@@ -336,6 +336,7 @@ def _experiment(row: sqlite3.Row, runs: list[SeedRun]) -> Experiment:
         id=row["id"], study_id=row["study_id"], number=row["number"], proposal=proposal,
         diff=row["diff"], status=Status(row["status"]),
         failure=FailureKind(row["failure_kind"]) if row["failure_kind"] else None,
-        reason=row["reason"], seed_runs=tuple(runs), created_at=row["created_at"],
-        finished_at=row["finished_at"],
+        reason=row["reason"], seed_runs=tuple(r for r in runs if r.measurement >= 0),
+        created_at=row["created_at"], finished_at=row["finished_at"],
+        screens=tuple(r for r in runs if r.measurement < 0),
     )

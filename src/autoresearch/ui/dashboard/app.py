@@ -250,4 +250,7 @@ def _experiment_json(e: Experiment) -> dict[str, Any]:
                        "wall_seconds": r.wall_seconds, "peak_rss_mb": r.peak_rss_mb,
                        "loss_curve": r.loss_curve, "log_tail": r.log_tail}
                       for r in e.seed_runs],
+        "screens": [{"seed": r.seed, "fraction": r.screen, "metric": r.metric,
+                     "failure": r.failure.value if r.failure else None, "reason": r.reason,
+                     "steps": r.steps, "wall_seconds": r.wall_seconds} for r in e.screens],
     }

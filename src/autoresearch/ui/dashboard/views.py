@@ -40,6 +40,7 @@ class Row:
     gain: float | None  # over the baseline, metric units, positive = better
     test: float | None  # sealed test split: shown for kept experiments only
     seeds: int
+    screens: int  # screening runs (a fraction of the budget), apart from the seeds
     wall_seconds: float
     parent_id: int | None
     parent_number: int | None
@@ -68,7 +69,8 @@ def row(e: Experiment, metric: Metric, baseline: float | None,
         reason=e.reason, metric=mean, std=_stdev(e.scores),
         gain=None if mean is None or baseline is None else metric.gain(mean, baseline),
         test=e.test_mean if e.status is Status.KEPT else None,
-        seeds=len(e.seed_runs), wall_seconds=sum(r.wall_seconds for r in e.seed_runs),
+        seeds=len(e.seed_runs), screens=len(e.screens),
+        wall_seconds=sum(r.wall_seconds for r in (*e.screens, *e.seed_runs)),
         parent_id=e.proposal.parent_id, parent_number=parent.number if parent else None,
         finished_at=e.finished_at,
     )
