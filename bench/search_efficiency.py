@@ -2,6 +2,7 @@
 equal compute, side by side in one run.
 
     python bench/search_efficiency.py [--train-seconds 10] [--equivalents 20] [--repeats 3]
+    python bench/search_efficiency.py --tabular kr-vs-kp [-n 24] [--repeats 3]
 
 Every search runs the real loop on shakespeare (real executor, sandboxed runs, a real store in
 a temporary folder), over the same `# search:` annotated knobs of the baseline:
@@ -12,7 +13,9 @@ a temporary folder), over the same `# search:` annotated knobs of the baseline:
 - random: every knob drawn from its declared range, one seed, the best kept;
 - screened (`--searches ours,screened,...`): ours with screening runs, each candidate first
   trained on one seed for `--screen` of the budget and given its full runs only when it is
-  not clearly worse than the incumbent there.
+  not clearly worse than the incumbent there;
+- wide: screened, with the offline proposer's first moves (before TPE has 8 scores) redrawn
+  over each knob's whole range instead of small steps from the parent.
 
 Compute is counted in full-experiment equivalents: one seed run at the full budget, the
 baseline's included (a search that measures more seeds or repeats spends its budget on them);
@@ -22,14 +25,23 @@ The gain "as judged" is the search's own verdict (its best kept score against it
 measurement); a search that keeps single-seed luck overstates it. So at the end each search's
 best is scored again on seeds none of them saw (`--eval-seeds`), paired with the baseline on
 the same seeds: the "re-scored" gain is the honest figure, and the ratios use it.
+
+`--tabular NAME` compares, on a named dataset, our planner (the real `run --dataset NAME -n N`
+command, offline) with random combos drawn from the same search space (every slot's
+implementation and every parameter uniform over its range) at equal fold fits: random
+search fits folds until it has fitted as many as the engine did (the engine stops hopeless
+combos after a fold or two, so its fold count is below combos x folds). Both score by the same
+CV; the best combo's sealed holdout is shown for each.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import random
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -37,12 +49,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
 from rich.console import Console
-from rich.table import Table
+from rich.table import Table as RichTable
 
 from autoresearch.engine import ResearchLoop, RunSettings
 from autoresearch.execution import make_executor
 from autoresearch.knobs import apply_knobs, format_value, parse_knobs
+from autoresearch.pipeline.catalog import Renderer, space_for
+from autoresearch.pipeline.fold import Problem, fit_predict, slots_of
+from autoresearch.pipeline.scoring import PROBA_METRICS, score
+from autoresearch.pipeline.space import Param
+from autoresearch.pipeline.table import Labelled, Table
 from autoresearch.records import Experiment, Mode, Proposal, Status
 from autoresearch.sandbox import JobOptions
 from autoresearch.sandbox.load import MAX_FOREIGN_LOAD
@@ -115,12 +134,12 @@ def search(name: str, repeat: int, task: SearchOnly, data: PreparedData, job: Jo
     store = Store(folder / f"{name}-{repeat}.db")
     study = store.study(task.name, metric, job.budget_seconds, data.content_hash, data.source,
                         setup=f"search-efficiency {name}")
-    if name in ("ours", "screened"):
-        proposer: Any = OfflineProposer(seed=repeat)
+    if name in ("ours", "screened", "wide"):
+        proposer: Any = OfflineProposer(seed=repeat, local=name != "wide")
         strategy = Strategy(metric)
         acceptance = Acceptance(metric)
         settings = RunSettings(job=job, search_seed=repeat, max_seeds=4,
-                               screen=screen if name == "screened" else 0.0)
+                               screen=0.0 if name == "ours" else screen)
     else:
         proposer = KnobDraws(repeat, every=name == "random")
         strategy = Strategy(metric, top_k=1, weights=(1.0,), explore_every=10**9,
@@ -200,7 +219,7 @@ def _ratio(ours: Sequence[float], other: Sequence[float]) -> str:
 def report(console: Console, outcomes: list[Outcome], checkpoints: Sequence[int],
            setting: str) -> None:
     names = list(dict.fromkeys(o.search for o in outcomes))
-    table = Table(title=f"search efficiency: gain over the baseline (val_bpb, lower is "
+    table = RichTable(title=f"search efficiency: gain over the baseline (val_bpb, lower is "
                         f"better, so gain = baseline - best), {setting}")
     table.add_column("search")
     for point in checkpoints:
@@ -223,12 +242,90 @@ def report(console: Console, outcomes: list[Outcome], checkpoints: Sequence[int]
                       f"{o.rescored:+.4f}, {o.runs:g} runs", highlight=False)
         for merge in o.merges:
             console.print(f"    merge {merge}", highlight=False)
-    for mine in (n for n in ("ours", "screened") if n in by):
+    for mine in (n for n in ("ours", "screened", "wide") if n in by):
         for other in (n for n in ("greedy", "random") if n in by):
             rescored = _ratio([o.rescored for o in by[mine]], [o.rescored for o in by[other]])
             judged = _ratio([o.curve[-1] for o in by[mine]], [o.curve[-1] for o in by[other]])
             console.print(f"{mine} / {other}: re-scored gain {rescored}; as judged at "
                           f"{checkpoints[-1]} eq. {judged}", highlight=False)
+
+
+def _draw(param: Param, rng: random.Random) -> Any:
+    if param.kind == "choice":
+        return rng.choice(param.choices)
+    low, high = float(param.low or 0.0), float(param.high or 0.0)
+    if param.kind == "log":
+        return math.exp(rng.uniform(math.log(low), math.log(high)))
+    return rng.randint(int(low), int(high)) if param.kind == "int" else rng.uniform(low, high)
+
+
+def random_combos(table: Table, fits: int, seed: int) -> tuple[float, float | None, int]:
+    """Random combos of the space, each scored on every seed's folds, until `fits` folds were
+    fitted: (best CV mean, its holdout, combos scored)."""
+    data = Labelled.load(table)
+    space = space_for("sklearn", data.kind)
+    renderer = Renderer(space, "sklearn", data.kind, data.metric.name)
+    rng = random.Random(f"random-combos:{seed}")
+    threads, n, proba = os.cpu_count() or 1, len(data.classes), data.metric.name in PROBA_METRICS
+    splits = {s: data.splits(s) for s in table.seeds}
+    best: tuple[float, str] | None = None
+    done = combos = 0
+    while done < fits:
+        combo = space.default_combo()
+        for slot in space.slots:
+            impl = rng.choice(space.of(slot))
+            combo = combo.replace(slot, impl.name, {p.name: _draw(p, rng) for p in impl.params},
+                                  impl.family_name, impl.code or None)
+        code = renderer.render(combo)
+        scores = []
+        try:
+            slots = slots_of(code)
+            for s in table.seeds:
+                problem = Problem(data.kind, n, s, threads, data.metric.name)
+                for train, valid in splits[s]:
+                    done += 1
+                    predicted = fit_predict(slots, problem, data.X_dev, train,
+                                            data.y_dev[train], valid, proba)
+                    scores.append(score(data.metric.name, data.y_dev[valid], predicted, n))
+        except Exception:  # a combo that fails (as the engine records it) still cost its fits
+            continue
+        combos += 1
+        mean = statistics.fmean(scores)
+        if best is None or mean > best[0]:
+            best = (mean, code)
+    if best is None:
+        return float("nan"), None, combos
+    X = pd.concat([data.X_dev, data.X_holdout], ignore_index=True)
+    dev, rows = np.arange(len(data.X_dev)), np.arange(len(data.X_dev), len(X))
+    problem = Problem(data.kind, n, table.seeds[0], threads, data.metric.name)
+    predicted = fit_predict(slots_of(best[1]), problem, X, dev, data.y_dev, rows, proba)
+    return best[0], score(data.metric.name, data.y_holdout, predicted, n), combos
+
+
+def _score(value: float | None) -> str:
+    return "-" if value is None else f"{value:.4f}"
+
+
+def tabular(console: Console, name: str, n: int, repeats: int) -> None:
+    """Our planner (the real command) against random combos at equal fold fits."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    from tabular import engine  # the same runner as bench/tabular.py
+
+    cache = Path(tempfile.mkdtemp(prefix="bench-search-tabular-"))
+    load = os.getloadavg()[0]
+    ours, history, table = engine(name, n, "42,137", None, cache, float("inf"))
+    fits = sum(len(r.extra.get("folds", ())) for e in history for r in e.seed_runs)
+    out = RichTable(title=f"{name}: our planner (-n {n}) vs random combos at equal fold fits "
+                      f"({fits}); load {load:.2f} at start")
+    for column in ("search", "best CV", "holdout", "combos"):
+        out.add_column(column, justify="right")
+    out.add_row("ours", _score(ours.best), _score(ours.holdout), str(ours.combos))
+    drawn = [random_combos(table, fits, seed) for seed in range(repeats)]
+    for seed, (best, holdout, combos) in enumerate(drawn):
+        out.add_row(f"random #{seed}", _score(best), _score(holdout), str(combos))
+    out.add_row("random (mean)", f"{statistics.fmean(d[0] for d in drawn):.4f}", "", "")
+    console.print(out)
+    console.print(f"load {os.getloadavg()[0]:.2f} at end", highlight=False)
 
 
 def main(argv: Sequence[str] | None = None,
@@ -244,11 +341,20 @@ def main(argv: Sequence[str] | None = None,
     parser.add_argument("--eval-seeds", default="1001,1002")
     parser.add_argument("--screen", type=float, default=0.25,
                         help="budget fraction of the screened search's screening runs")
+    parser.add_argument("--tabular", metavar="DATASET",
+                        help="compare on this named dataset instead (e.g. kr-vs-kp)")
+    parser.add_argument("-n", type=int, default=24, help="experiments of the tabular run")
+    parser.add_argument("--max-foreign-load", type=float, default=MAX_FOREIGN_LOAD,
+                        help="as `run`'s (1: no starved-run check, for a smoke test on a "
+                        "busy machine)")
     args = parser.parse_args(argv)
     console = console_factory()
+    if args.tabular:
+        return tabular(console, args.tabular, args.n, args.repeats)
     task = SearchOnly(get_task("shakespeare"))
-    data = task.prepare(Path.home() / ".cache" / "autoresearch", offline=True)
-    job = JobOptions(args.train_seconds, device="cpu", max_foreign_load=MAX_FOREIGN_LOAD)
+    cache = os.environ.get("AUTORESEARCH_CACHE", str(Path.home() / ".cache" / "autoresearch"))
+    data = task.prepare(Path(cache), offline=True)
+    job = JobOptions(args.train_seconds, device="cpu", max_foreign_load=args.max_foreign_load)
     checkpoints = [*range(args.every, args.equivalents, args.every), args.equivalents]
     load = os.getloadavg()[0]
     outcomes = []

@@ -167,3 +167,22 @@ def test_offline_proposer_is_deterministic_and_explains_missing_knobs():
     bare = [exp(0, Status.KEPT, 3.0, code="import harness\nX = 1\n", mode=Mode.BASELINE)]
     with pytest.raises(ProposalError, match="no `# search:` annotated knobs"):
         OfflineProposer().propose(context(Mode.INCREMENTAL, bare, 1))
+
+
+def test_without_local_steps_first_moves_redraw_a_knob_over_its_whole_range():
+    base = _lr([], 1e-3)
+    history = [replace(base, status=Status.KEPT,
+                       proposal=replace(base.proposal, mode=Mode.BASELINE))]
+    drawn = []
+    for number in range(1, 21):
+        ctx = ProposalContext(task=get_task("shakespeare"), metric=LOW, mode=Mode.INCREMENTAL,
+                              parent=history[0], history=tuple(history), number=number)
+        proposal = OfflineProposer(seed=number, local=False).propose(ctx)
+        assert proposal.proposer == "offline:uniform" and "whole range" in proposal.hypothesis
+        drawn.append(math.log10(proposal.knobs["LEARNING_RATE"]))
+    # Local steps stay within a factor of 2.3 of 1e-3 (0.72 decades); redraws span 1e-5..1e-1.
+    assert max(drawn) - min(drawn) > 2.5
+    local = OfflineProposer(seed=1).propose(ProposalContext(
+        task=get_task("shakespeare"), metric=LOW, mode=Mode.INCREMENTAL, parent=history[0],
+        history=tuple(history), number=1))
+    assert local.proposer == "offline:local"

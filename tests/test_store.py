@@ -18,9 +18,10 @@ from autoresearch.storage.schema import SCHEMA_V1, SCHEMA_VERSION
 from autoresearch.tasks import get_task
 
 TASK = get_task("shakespeare")
-RERUN_SEEDS = (
+RERUN_SEEDS = (  # screening runs (measurement < 0) are no measurement of the seed
     "SELECT s.experiment_id, s.seed, COUNT(*) FROM seed_runs s JOIN experiments e "
-    "ON e.id = s.experiment_id GROUP BY 1, 2 HAVING MAX(s.measurement) + 1 != COUNT(*) "
+    "ON e.id = s.experiment_id WHERE s.measurement >= 0 GROUP BY 1, 2 "
+    "HAVING MAX(s.measurement) + 1 != COUNT(*) "
     "OR (COUNT(*) > 1 AND e.status = 'discarded' AND e.reason NOT LIKE '%re-measurement%')")
 
 

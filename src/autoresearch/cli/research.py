@@ -50,7 +50,7 @@ class RunRequest:
     train_seconds: float | None = None
     seeds: tuple[int, ...] = (42, 137)
     max_seeds: int = c.DEFAULT_MAX_SEEDS
-    screen: float = 0.0
+    screen: float | None = None  # None: c.DEFAULT_SCREEN for built-in tasks, else 0
     cache_dir: Path | None = None
     offline: bool = False
     device: str = "auto"
@@ -125,10 +125,16 @@ def _loop(task: Task, request: RunRequest, propose: bool = True,
             hidden=store.files, max_foreign_load=c.foreign_load_limit(request.max_foreign_load),
             budget_unit=request.budget_unit),
                              seeds=request.seeds, max_seeds=request.max_seeds,
-                             screen=request.screen),
+                             screen=_screen(task, request)),
         observer=_observer(task, request,
                            LiveObserver(console, study, store.experiments(study))),
     )
+
+
+def _screen(task: Task, request: RunRequest) -> float:
+    if request.screen is not None:
+        return request.screen
+    return c.DEFAULT_SCREEN if task.harness_module is not None else 0.0
 
 
 def _warn_if_busy(request: RunRequest) -> None:
@@ -191,11 +197,12 @@ def run(
         "--max-seeds", min=1, help="Seeds a near tie may get before it is discarded (the "
         "first ones are --seeds; the rest are drawn deterministically).")
     ] = c.DEFAULT_MAX_SEEDS,
-    screen: Annotated[float, typer.Option(
-        "--screen", min=0.0, max=0.9, help="Screening runs: train each candidate first on one "
-        "seed for this fraction of the budget, and give it its full runs only when it is not "
-        "clearly worse than the best there (0: off). Saves compute on bad candidates; never "
-        "decides a keep.")] = 0.0,
+    screen: Annotated[float | None, typer.Option(
+        "--screen", min=0.0, max=0.9, show_default=False, help="Screening runs: train each "
+        "candidate first on one seed for this fraction of the budget, and give it its full "
+        "runs only when it is not clearly worse than the best there (0: off). Saves compute "
+        "on bad candidates; never decides a keep. Default: 0.25 for built-in tasks, off for "
+        "your own project (its command may ignore a shorter budget).")] = None,
     train_seconds: c.TrainSecondsOpt = None,
     seeds: c.SeedsOpt = c.DEFAULT_SEEDS,
     storage: c.StorageOpt = c.DEFAULT_STORAGE,

@@ -35,8 +35,11 @@ optuna.logging.set_verbosity(optuna.logging.WARNING)
 class OfflineProposer:
     name = "offline"
 
-    def __init__(self, seed: int = 0, fixed: frozenset[str] = frozenset()) -> None:
+    def __init__(self, seed: int = 0, fixed: frozenset[str] = frozenset(),
+                 local: bool = True) -> None:
         self.seed = seed
+        # Before TPE: small steps from the parent (local) or redraws over the whole range.
+        self.local = local
         # Knobs the script overrides after setting them: turning them would change nothing.
         self.fixed = fixed
 
@@ -53,7 +56,7 @@ class OfflineProposer:
         study = _history_study(context, knobs, rng)
         seen = {_key(e.proposal.knobs) for e in context.history}
         parent_values = {n: k.value for n, k in knobs.items()}
-        sampler = _sampler(context.mode, study)
+        sampler = _sampler(context.mode, study, self.local)
         for _ in range(MAX_TRIES):
             low, high = KNOBS_CHANGED[context.mode]
             chosen = rng.sample(list(knobs), k=min(len(knobs), rng.randint(low, high)))
@@ -89,12 +92,15 @@ def parse_values(code: str) -> dict[str, Any]:
         return {}
 
 
-def _sampler(mode: Mode, study: optuna.Study) -> str:
-    """uniform (exploration), tpe once enough experiments were scored, else local steps."""
+def _sampler(mode: Mode, study: optuna.Study, local: bool) -> str:
+    """uniform (exploration), tpe once enough experiments were scored, else local steps (or
+    uniform redraws, as TPE's own start-up would make)."""
     if mode is Mode.EXPLORATION:
         return "uniform"
     scored = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-    return "tpe" if len(scored) >= TPE_AFTER else "local"
+    if len(scored) >= TPE_AFTER:
+        return "tpe"
+    return "local" if local else "uniform"
 
 
 def _sample(sampler: str, knobs: dict[str, Knob], chosen: list[str], study: optuna.Study,
@@ -106,11 +112,16 @@ def _sample(sampler: str, knobs: dict[str, Knob], chosen: list[str], study: optu
     return {n: _local(knobs[n], rng) for n in chosen}
 
 
+WHY = {"local": "a small step from the parent may improve the metric",
+       "tpe": "TPE fitted on the scored history expects this setting to improve the metric",
+       "uniform": "too few scores to model yet: a knob redrawn over its whole range may find a "
+                  "better region"}
+
+
 def _hypothesis(mode: Mode, sampler: str) -> str:
     if mode is Mode.EXPLORATION:
         return "a distant region of the knob space may hold a better optimum"
-    why = "TPE fitted on the scored history expects this setting to improve the metric" \
-        if sampler == "tpe" else "a small step from the parent may improve the metric"
+    why = WHY[sampler]
     if mode is Mode.DIVERSIFICATION:
         return f"progress stalled around the best; a runner-up may lead elsewhere ({why})"
     return why
