@@ -44,6 +44,7 @@ import statistics
 import sys
 import tempfile
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -262,6 +263,7 @@ def _draw(param: Param, rng: random.Random) -> Any:
 def random_combos(table: Table, fits: int, seed: int) -> tuple[float, float | None, int]:
     """Random combos of the space, each scored on every seed's folds, until `fits` folds were
     fitted: (best CV mean, its holdout, combos scored)."""
+    warnings.simplefilter("ignore")  # random combos make scikit-learn complain a lot
     data = Labelled.load(table)
     space = space_for("sklearn", data.kind)
     renderer = Renderer(space, "sklearn", data.kind, data.metric.name)
