@@ -37,7 +37,6 @@ CV; the best combo's sealed holdout is shown for each.
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import random
 import statistics
@@ -57,11 +56,10 @@ from rich.table import Table as RichTable
 
 from autoresearch.engine import ResearchLoop, RunSettings
 from autoresearch.execution import make_executor
-from autoresearch.knobs import apply_knobs, format_value, parse_knobs
+from autoresearch.knobs import apply_knobs, draw, format_value, parse_knobs
 from autoresearch.pipeline.catalog import Renderer, space_for
 from autoresearch.pipeline.fold import Problem, fit_predict, slots_of
 from autoresearch.pipeline.scoring import PROBA_METRICS, score
-from autoresearch.pipeline.space import Param
 from autoresearch.pipeline.table import Labelled, Table
 from autoresearch.records import Experiment, Mode, Proposal, Status
 from autoresearch.sandbox import JobOptions
@@ -251,15 +249,6 @@ def report(console: Console, outcomes: list[Outcome], checkpoints: Sequence[int]
                           f"{checkpoints[-1]} eq. {judged}", highlight=False)
 
 
-def _draw(param: Param, rng: random.Random) -> Any:
-    if param.kind == "choice":
-        return rng.choice(param.choices)
-    low, high = float(param.low or 0.0), float(param.high or 0.0)
-    if param.kind == "log":
-        return math.exp(rng.uniform(math.log(low), math.log(high)))
-    return rng.randint(int(low), int(high)) if param.kind == "int" else rng.uniform(low, high)
-
-
 def random_combos(table: Table, fits: int, seed: int) -> tuple[float, float | None, int]:
     """Random combos of the space, each scored on every seed's folds, until `fits` folds were
     fitted: (best CV mean, its holdout, combos scored)."""
@@ -276,8 +265,8 @@ def random_combos(table: Table, fits: int, seed: int) -> tuple[float, float | No
         combo = space.default_combo()
         for slot in space.slots:
             impl = rng.choice(space.of(slot))
-            combo = combo.replace(slot, impl.name, {p.name: _draw(p, rng) for p in impl.params},
-                                  impl.family_name, impl.code or None)
+            params = {p.name: draw(p.kind, p.low, p.high, p.choices, rng) for p in impl.params}
+            combo = combo.replace(slot, impl.name, params, impl.family_name, impl.code or None)
         code = renderer.render(combo)
         scores = []
         try:

@@ -56,14 +56,7 @@ class Knob:
 
     def draw(self, rng: random.Random) -> Any:
         """A value drawn uniformly from the declared range (on the log scale for `log`)."""
-        if self.kind in ("choice", "bool"):
-            return rng.choice(self.choices)
-        assert self.low is not None and self.high is not None
-        if self.kind == "log":
-            return math.exp(rng.uniform(math.log(self.low), math.log(self.high)))
-        if self.kind == "int":
-            return rng.randint(int(self.low), int(self.high))
-        return rng.uniform(self.low, self.high)
+        return draw(self.kind, self.low, self.high, self.choices, rng)
 
     def contains(self, value: Any) -> bool:
         if self.kind in ("choice", "bool"):
@@ -72,6 +65,20 @@ class Knob:
             return self.low <= float(value) <= self.high  # type: ignore[operator]
         except (TypeError, ValueError):
             return False
+
+
+def draw(kind: str, low: float | None, high: float | None, choices: tuple[Any, ...],
+         rng: random.Random) -> Any:
+    """Uniform over a declared range (log scale for `log`) or a choice: a knob's, or a
+    pipeline parameter's (same kinds)."""
+    if kind in ("choice", "bool"):
+        return rng.choice(choices)
+    assert low is not None and high is not None
+    if kind == "log":
+        return math.exp(rng.uniform(math.log(low), math.log(high)))
+    if kind == "int":
+        return rng.randint(int(low), int(high))
+    return rng.uniform(low, high)
 
 
 def _literal(text: str) -> Any:

@@ -187,6 +187,11 @@ class Experiment:
         return {seed: statistics.fmean(values) for seed, values in measured.items()}
 
     @property
+    def every_run(self) -> tuple[SeedRun, ...]:
+        """Screening runs, then seed runs: everything it cost (time, not scores)."""
+        return (*self.screens, *self.seed_runs)
+
+    @property
     def scores(self) -> list[float]:
         return list(self.seed_scores.values())
 

@@ -121,7 +121,7 @@ def experiments_table(study: Study, experiments: list[Experiment], baseline: flo
         mean = e.metric_mean
         delta = "-" if mean is None or baseline is None else f"{metric.gain(mean, baseline):+.4f}"
         sealed = fmt(e.test_mean) if e.status is Status.KEPT else ""
-        wall = sum(r.wall_seconds for r in (*e.screens, *e.seed_runs))
+        wall = sum(r.wall_seconds for r in e.every_run)
         seeds = f"{len(e.seed_runs)}" + (f" + {len(e.screens)} screening" if e.screens else "")
         parent = str(by_id[e.proposal.parent_id].number) \
             if e.proposal.parent_id in by_id else ""

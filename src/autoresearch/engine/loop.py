@@ -368,7 +368,7 @@ class ResearchLoop:
         if flight.queue:
             return flight.queue[0]
         experiment = flight.experiment
-        failed = failure_of((*experiment.screens, *experiment.seed_runs))
+        failed = failure_of(experiment.every_run)
         if failed is not None:
             return failed
         if flight.verdict is not None:  # re-measured: judged again on every measurement

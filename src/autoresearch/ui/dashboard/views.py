@@ -70,7 +70,7 @@ def row(e: Experiment, metric: Metric, baseline: float | None,
         gain=None if mean is None or baseline is None else metric.gain(mean, baseline),
         test=e.test_mean if e.status is Status.KEPT else None,
         seeds=len(e.seed_runs), screens=len(e.screens),
-        wall_seconds=sum(r.wall_seconds for r in (*e.screens, *e.seed_runs)),
+        wall_seconds=sum(r.wall_seconds for r in e.every_run),
         parent_id=e.proposal.parent_id, parent_number=parent.number if parent else None,
         finished_at=e.finished_at,
     )
