@@ -43,7 +43,7 @@ def test_missing_evaluate_is_rejected():
         ("x = ().__class__.__bases__", "__class__"),
         ("getattr(os, name)", "literal attribute"),
         ("import importlib", "importlib"),
-        ("from autoresearch.tasks import _harness", "autoresearch"),
+        ("from autoresearch.sandbox import harness", "autoresearch"),
     ],
 )
 def test_forbidden_patterns(snippet, expected):

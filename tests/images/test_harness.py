@@ -10,9 +10,9 @@ import torch
 
 from autoresearch.knobs import apply_knobs, parse_knobs
 from autoresearch.sandbox import JobOptions, validate
+from autoresearch.sandbox import harness as core
 from autoresearch.sandbox.isolation import detect
 from autoresearch.sandbox.sealed import split_data_files
-from autoresearch.tasks import _harness as core
 from autoresearch.tasks import _images, get_task
 from autoresearch.tasks._image_data import md5_of
 from autoresearch.tasks._image_scoring import ImageScoring

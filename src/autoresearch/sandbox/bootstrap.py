@@ -75,7 +75,7 @@ def run(spec: dict[str, Any], launched: float) -> int:
 
     import torch
 
-    from autoresearch.tasks import _harness as core
+    from autoresearch.sandbox import harness as core
 
     torch.set_num_threads(int(spec["threads"]))
     harness = importlib.import_module(spec["harness"])

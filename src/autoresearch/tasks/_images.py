@@ -14,7 +14,7 @@ from typing import NoReturn
 import torch
 from torch.nn import functional as F
 
-from autoresearch.tasks import _harness as core
+from autoresearch.sandbox import harness as core
 from autoresearch.tasks._image_scoring import EVAL_BATCH, ImageSpec, decode
 
 _spec: ImageSpec | None = None

@@ -22,9 +22,9 @@ from __future__ import annotations
 
 import torch
 
-from autoresearch.tasks import _harness as core
+from autoresearch.sandbox import harness as core
+from autoresearch.sandbox.harness import Diverged, log_loss, time_left, training_done
 from autoresearch.tasks import _images
-from autoresearch.tasks._harness import Diverged, log_loss, time_left, training_done
 from autoresearch.tasks._images import (
     cutout,
     evaluate,

@@ -25,8 +25,8 @@ from typing import NoReturn
 
 import torch
 
-from autoresearch.tasks import _harness as core
-from autoresearch.tasks._harness import Diverged, log_loss, time_left, training_done
+from autoresearch.sandbox import harness as core
+from autoresearch.sandbox.harness import Diverged, log_loss, time_left, training_done
 from autoresearch.tasks.shakespeare.scoring import EVAL_BATCH, MAX_CONTEXT, VOCAB_SIZE
 
 __all__ = [
