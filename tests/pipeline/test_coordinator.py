@@ -149,3 +149,16 @@ def test_bad_backend_answers_are_recorded_not_raised(tmp_path) -> None:
     kinds = {combo_of(e)["model"]: e.failure for e in history}
     assert kinds["linear"] is FailureKind.NO_RESULT
     assert kinds["tree"] is FailureKind.DIVERGENCE
+
+
+def test_explore_measures_a_leading_family_first_then_cheap_ones() -> None:
+    metric = Metric("score", Direction.MAX)
+    space = SearchSpace(("model",), (
+        Implementation("model", "linear", "linear", cost=1),
+        Implementation("model", "forest", "forest", cost=6),
+        Implementation("model", "bayes", "bayes", cost=1),
+        Implementation("model", "boosting", "boosting", cost=3, lead=True),
+        Implementation("model", "knn", "neighbors", cost=2)), model_slot="model",
+        coverage=("model",))
+    gaps = Planner(space, metric, random.Random(0)).coverage_gaps([], Skips())
+    assert [cell[-1] for cell in gaps] == ["boosting", "linear", "bayes", "neighbors", "forest"]

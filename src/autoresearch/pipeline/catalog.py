@@ -85,7 +85,7 @@ def _sklearn() -> list[Implementation]:
                         # thousand rows often hold rare but exact patterns.
                         Param("min_samples_leaf", "int", 5, 1, 40),
                         Param("l2_regularization", "float", 0.0, 0.0, 1.0)),
-                       cost=3, template="build_model/hist_gb"),
+                       cost=3, lead=True, template="build_model/hist_gb"),
         Implementation("build_model", "random_forest", "forest", trees,
                        cost=6, template="build_model/forest",
                        context={"cls": "RandomForestClassifier", "doc": "Random forest"}),
@@ -137,7 +137,7 @@ def _others(framework: str, kind: str) -> list[Implementation]:
                            (rounds, _LR, Param("max_depth", "int", 6, 2, 10),
                             Param("subsample", "float", 1.0, 0.5, 1.0),
                             Param("colsample_bytree", "float", 1.0, 0.3, 1.0)),
-                           template="build_model/xgboost", context={"linear": False}),
+                           lead=True, template="build_model/xgboost", context={"linear": False}),
             Implementation("build_model", "xgb_linear", "gblinear",
                            (rounds, Param("learning_rate", "log", 0.3, 0.01, 1.0),
                             Param("reg_lambda", "log", 1.0, 1e-3, 10.0)),
@@ -146,7 +146,7 @@ def _others(framework: str, kind: str) -> list[Implementation]:
     if framework == "lightgbm":
         common = (rounds, _LR, Param("num_leaves", "int", 31, 8, 128),
                   Param("min_child_samples", "int", 20, 5, 50))
-        return [Implementation("build_model", f"lgbm_{b}", b, common,
+        return [Implementation("build_model", f"lgbm_{b}", b, common, lead=b == "gbdt",
                                template="build_model/lightgbm", context={"boosting": b})
                 for b in ("gbdt", "dart", "rf")]
     if framework == "catboost":

@@ -106,12 +106,13 @@ class Planner:
         _, base = self._best(history)
         cells = [cell for cell in itertools.product(*families) if cell not in covered]
         last = slots[-1] if slots else ""
-        cost = {i.family_name: i.cost for i in reversed(self.space.of(last))}
+        order = {i.family_name: (not i.lead, i.cost) for i in reversed(self.space.of(last))}
         # The base's family in the earlier slots first, so every model family gets seen early;
-        # among those, cheap families first (a first good score comes sooner).
+        # among those, a leading family first, then cheap ones (a first good score comes
+        # sooner).
         return sorted(cells, key=lambda cell: (sum(
             cell[i] != base.families.get(s) for i, s in enumerate(slots[:-1])),
-            cost.get(cell[-1], 1.0)))
+            order.get(cell[-1], (True, 1.0))))
 
     def explore(self, history: list[Experiment], skips: Skips) -> Iterator[Candidate]:
         parent, base = self._best(history)

@@ -88,6 +88,9 @@ class Implementation:
     context: Mapping[str, Any] = field(default_factory=dict)  # fixed template values
     code: str = ""  # source of the slot function, for implementations proposed at run time
     cost: float = 1.0  # relative time of a fit: the search tries cheap families first
+    # Strong on most tables for its cost (gradient-boosted trees, in published benchmarks of
+    # tabular learners): EXPLORE measures it before the cheap-first order.
+    lead: bool = False
 
     @property
     def family_name(self) -> str:
