@@ -7,7 +7,8 @@ seed list the score at i (a list there gives its measurements in turn, the last 
 `screen = x` is its score on a screening run (a budget under the full 1 s; without it, the
 seed's score); `crash` in the code fails every seed; `invalid` fails validation; `sleep = s`
 makes each of its jobs take s seconds on the timed executor; `starve = [n0, n1]` makes the
-first n_i runs of the i-th seed come back INTERFERED. Without `scores`, every seed scores
+first n_i runs of the i-th seed come back INTERFERED (screening runs and full runs counted
+apart). Without `scores`, every seed scores
 `base + max(a, b) + c` (plus 0.01 per place in the seed list): knobs with an interaction, one
 per line, for ablations (see `knobs`); `requires = "a"` crashes every seed while knob a is 0.
 """
@@ -139,17 +140,17 @@ DATA = PreparedData(Path("."), "kit", "kit", {})
 
 class InstantExecutor:
     """Runs each job at once in the caller's thread and remembers it (and how often the same
-    code ran on the same seed before: its repeat)."""
+    code ran on the same seed at the same budget before: its repeat)."""
 
     workers = 1
 
     def __init__(self) -> None:
         self.jobs: list[KitJob] = []
-        self.runs: Counter[tuple[str, int, bool]] = Counter()
+        self.runs: Counter[tuple[str, int, bool, float]] = Counter()
 
     def repeat(self, job: KitJob) -> int:
         self.jobs.append(job)
-        key = (job.code, job.seed, job.holdout)
+        key = (job.code, job.seed, job.holdout, job.budget)
         self.runs[key] += 1
         return self.runs[key] - 1
 

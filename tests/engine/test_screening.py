@@ -59,3 +59,26 @@ def test_a_crash_when_screened_is_the_candidates_failure_and_off_means_off(tmp_p
     plain.run(max_experiments=1)
     assert plain.history()[1].status is Status.KEPT
     assert all(j.budget == 1.0 for j in executor.jobs)
+
+
+def test_a_screening_run_and_the_full_run_of_a_seed_are_retried_apart(tmp_path) -> None:
+    executor = InstantExecutor()
+    # Seed 0 is starved twice when screened and twice at the full budget: each within the
+    # two retries, so the candidate is judged; one count for both would end it INTERFERED.
+    code = candidate(0.9, 0.9, screen=0.6, starve=(2,), name="unlucky twice")
+    research = loop(tmp_path, [code], executor=executor, screen=0.25)
+    research.baseline()
+    research.run(max_experiments=1)
+    tried = research.history()[1]
+    assert tried.status is Status.KEPT, tried.reason
+    assert [(j.seed, j.budget) for j in executor.jobs if j.code == code][:6] == [
+        (0, 0.25)] * 3 + [(0, 1.0)] * 3
+    assert [r.failure is None for r in tried.screens] == [False, False, True]
+    always = loop(tmp_path / "always", [candidate(0.9, 0.9, screen=0.6, starve=(3,))],
+                  screen=0.25)
+    always.baseline()
+    always.run(max_experiments=1)
+    starved = always.history()[1]
+    assert starved.status is Status.INTERFERED
+    assert starved.reason.startswith("the screening run of seed 0 was starved by other load on "
+                                     "the machine 3 times (CPU share 20%)"), starved.reason

@@ -64,7 +64,9 @@ class _Flight:
     verdict: Verdict | None = None  # decided, waiting for re-measurement or the holdout score
     queue: list[tuple[int, int]] = field(default_factory=list)  # (experiment id, seed) to re-run
     confirming: bool = False  # the keep's re-measurement is queued or done
-    starved: Counter[tuple[int, int]] = field(default_factory=Counter)  # INTERFERED (id, seed)
+    # INTERFERED runs by (id, seed, screening run?): a screening run and the full run of a
+    # seed are retried apart
+    starved: Counter[tuple[int, int, bool]] = field(default_factory=Counter)
     holdout: bool = False  # the holdout job is running
     screen: bool = False  # the job running is a screening run (a fraction of the budget)
     earlier: tuple[SeedRun, ...] = ()  # stored runs of a failed attempt: on record, not judged
@@ -493,10 +495,12 @@ class ResearchLoop:
             step = self._next_run(flight)
             if isinstance(step, tuple):
                 target, seed = step
-                if flight.starved[step] > self.settings.retries:
+                starved = flight.starved[(target, seed, flight.screen)]
+                if starved > self.settings.retries:
                     return self._close(_whole(flight), Status.INTERFERED,
-                                       FailureKind.INTERFERED, self._starved(flight, step))
-                if flight.starved[step]:
+                                       FailureKind.INTERFERED,
+                                       self._starved(flight, target, seed, starved))
+                if starved:
                     time.sleep(self.settings.retry_wait)  # let the other load pass
                 flight.target, flight.seed = target, seed
                 job = self.settings.job
@@ -514,16 +518,16 @@ class ResearchLoop:
         return self._close(_whole(flight), flight.verdict.status, flight.verdict.failure,
                            flight.verdict.reason)
 
-    def _starved(self, flight: _Flight, step: tuple[int, int]) -> str:
-        target, seed = step
-        runs = [r for r in self._find(target, flight).seed_runs
+    def _starved(self, flight: _Flight, target: int, seed: int, times: int) -> str:
+        found = self._find(target, flight)
+        runs = [r for r in (found.screens if flight.screen else found.seed_runs)
                 if r.seed == seed and r.failure is FailureKind.INTERFERED]
         share = f" (CPU share {runs[-1].cpu_share:.0%})" \
             if runs and runs[-1].cpu_share is not None else ""
-        whose = "" if target == flight.experiment.id else \
-            f" of the incumbent #{self._find(target, flight).number}"
-        return (f"seed {seed}{whose} was starved by other load on the machine "
-                f"{flight.starved[step]} times{share}: not judged; a later `run` retries it")
+        whose = "" if target == flight.experiment.id else f" of the incumbent #{found.number}"
+        run = "the screening run of seed" if flight.screen else "seed"
+        return (f"{run} {seed}{whose} was starved by other load on the machine {times} "
+                f"times{share}: not judged; a later `run` retries it")
 
     def _launch(self, flight: _Flight | Experiment, flights: dict[Future[SeedRun], _Flight],
                 began: dict[int, float]) -> Experiment | None:
@@ -542,7 +546,7 @@ class ResearchLoop:
             return self._absorb_holdout(flight, run)
         step = (flight.target, flight.seed)
         if run.failure is FailureKind.INTERFERED:
-            flight.starved[step] += 1
+            flight.starved[(*step, flight.screen)] += 1
         elif flight.queue and flight.queue[0] == step:
             flight.queue.pop(0)
         target = self._find(flight.target, flight)
