@@ -61,3 +61,34 @@ def test_hopeless_repeats_stop_after_two_folds(mini) -> None:
         run.extra["stopped"]
     executor.bar = lambda: None
     assert len(executor.submit(CVJob(guess, 0, 60)).result().extra["folds"]) == 3
+
+
+def test_a_promising_combo_has_its_next_repeat_and_holdout_read_ahead(tmp_path) -> None:
+    table = prepare(datasets.Source("mini", mixed_frame(60), "label", "test"), tmp_path, (0, 1),
+                    folds=3)
+    space = space_for("sklearn", table.kind)
+    code = Renderer(space, "sklearn", table.kind, table.metric.name).render(
+        space.default_combo())
+    guess = _model(code, "    from sklearn.dummy import DummyClassifier\n"
+                         "    return DummyClassifier(strategy='uniform', random_state=0)")
+    plain = TabularExecutor(Labelled.load(table), workers=1, hidden=(table.directory,))
+    executor = TabularExecutor(Labelled.load(table), workers=1, hidden=(table.directory,),
+                               ahead=(0, 1))
+    try:
+        # Nothing kept yet (the baseline): every repeat and the holdout will be asked for.
+        first = executor.submit(CVJob(code, 0, 60)).result()
+        second = executor.submit(CVJob(code, 1, 60)).result()
+        holdout = executor.submit(CVJob(code, 0, 60, holdout=True)).result()
+        assert "ahead" not in first.extra and second.extra["ahead"] is True
+        assert holdout.extra["ahead"] is True
+        # The same numbers as when each is asked for in turn.
+        assert second.metric == plain.submit(CVJob(code, 1, 60)).result().metric
+        assert holdout.metric == plain.submit(CVJob(code, 0, 60, holdout=True)).result().metric
+        # A combo behind the best kept score gets nothing read ahead.
+        executor.bar = lambda: 0.99
+        assert executor.submit(CVJob(guess, 0, 60)).result().extra["stopped"]
+        executor.bar = lambda: None
+        assert "ahead" not in executor.submit(CVJob(guess, 1, 60)).result().extra
+    finally:
+        executor.shutdown()
+        plain.shutdown()

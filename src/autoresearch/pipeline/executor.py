@@ -7,6 +7,15 @@ scores each fold from the predictions and the labels only it holds, and stops a 
 once its folds so far trail the best kept score (`bar`, the engine's) by more than their
 noise: a hopeless combo costs two folds, not all of them. A worker that dies fails only the
 fold it ran.
+
+The engine asks for a combo's repeats one after another (a bad first repeat spares the rest),
+which leaves workers idle at the end of each repeat and puts every repeat and the holdout of
+the winning combo on the critical path. So the executor reads ahead: once two folds of a
+repeat score at least the best kept score (or nothing is kept yet, as for the baseline), the
+folds of the combo's next repeat in `ahead` (after the last, its holdout) are queued too, and
+the engine's request for them gets the run already under way. A combo that then stops early
+or fails drops what was read ahead for it; a repeat the engine never asks for is work lost,
+never a result used.
 """
 
 from __future__ import annotations
@@ -21,6 +30,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -55,24 +65,29 @@ class _Run:
     spent: float = 0.0
     rss: float = 0.0
     done: bool = False
+    ahead: bool = False  # read ahead: queued before the engine asked for it
 
 
 class TabularExecutor:
     def __init__(self, table: Labelled, *, workers: int, cpus: tuple[int, ...] = (),
                  preload: tuple[str, ...] = (), limits: Limits | None = None,
-                 hidden: tuple[Path, ...] = (), early_stop: bool = True) -> None:
+                 hidden: tuple[Path, ...] = (), early_stop: bool = True,
+                 ahead: tuple[int, ...] = ()) -> None:
         self.table, self.workers, self.early_stop = table, workers, early_stop
+        self.ahead = ahead  # the seeds in the order the engine asks for them (): no read-ahead
         self._options = {"preload": preload, "threads": 1, "limits": limits or Limits(),
                          "hidden": hidden}
         self._cpus = [(c,) for c in cpus] if len(cpus) >= workers else [()] * workers
-        # (priority, age, fold): holdouts first, since a verdict waits on them; then the folds
-        # of the oldest experiment (by its code), so that the next repeat of a promising
-        # combo does not queue behind every newer combo's first one.
-        self._queue: queue.PriorityQueue[tuple[float, int, int, int, _Run | None]] = \
+        # (priority, age, repeat, fold): holdouts asked for first, since a verdict waits on
+        # them; then the folds of the oldest experiment (by its code), so that the next repeat
+        # of a promising combo does not queue behind every newer combo's first one; its
+        # repeats in the engine's order.
+        self._queue: queue.PriorityQueue[tuple[float, int, int, int, int, _Run | None]] = \
             queue.PriorityQueue()
         self._order = itertools.count()
         self._age: dict[str, int] = {}
-        self._lock = threading.Lock()
+        self._read: dict[tuple[str, int, bool], _Run] = {}  # read ahead, not asked for yet
+        self._lock = threading.RLock()
         self.bar: Callable[[], float | None] = lambda: None  # the best kept score so far
         self._splits: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}
         self.layers: tuple[str, ...] = ()
@@ -83,27 +98,62 @@ class TabularExecutor:
 
     # -- the Executor interface ---------------------------------------------------------
     def submit(self, job: CVJob) -> Future[SeedRun]:
-        future: Future[SeedRun] = Future()
-        folds = 1 if job.holdout else self.table.folds
-        run = _Run(job, future, folds)
         with self._lock:
-            order = self._age.setdefault(job.code, next(self._order))
-        for i in range(folds):
-            self._queue.put((0 if job.holdout else 1, order, i, next(self._order), run))
-        return future
+            read = self._read.pop((job.code, job.seed, job.holdout), None)
+        if read is not None and read.job == job:
+            return read.future
+        return self._enqueue(job, 0 if job.holdout else 1, ahead=False).future
 
     def shutdown(self) -> None:
         for i in range(len(self._threads)):
-            self._queue.put((math.inf, i, 0, 0, None))
+            self._queue.put((math.inf, i, 0, 0, 0, None))
         for thread in self._threads:
             thread.join(timeout=30)
+
+    def _enqueue(self, job: CVJob, priority: int, ahead: bool) -> _Run:
+        run = _Run(job, Future(), 1 if job.holdout else self.table.folds, ahead=ahead)
+        repeat = len(self.ahead) if job.holdout or job.seed not in self.ahead \
+            else self.ahead.index(job.seed)
+        with self._lock:
+            age = self._age.setdefault(job.code, next(self._order))
+            for i in range(run.folds):
+                self._queue.put((priority, age, repeat, i, next(self._order), run))
+        return run
+
+    def _behind(self, run: _Run) -> bool:
+        bar = self.bar()
+        return bar is not None and \
+            self.table.metric.gain(statistics.fmean(run.scores.values()), bar) < 0
+
+    def _read_ahead(self, run: _Run) -> None:
+        """Queue the combo's next repeat (after the last, its holdout) when this one looks like
+        a keep: two folds scored, not behind the best kept score on average. Under the lock."""
+        job = run.job
+        if job.holdout or job.seed not in self.ahead or len(run.scores) != MIN_FOLDS_TO_STOP \
+                or self._behind(run):
+            return
+        at = self.ahead.index(job.seed) + 1
+        after = CVJob(job.code, self.ahead[at], job.timeout) if at < len(self.ahead) else \
+            CVJob(job.code, self.ahead[0], job.timeout, holdout=True)
+        key = (after.code, after.seed, after.holdout)
+        if key not in self._read:
+            self._read[key] = self._enqueue(after, 1, ahead=True)
+
+    def _drop_ahead(self, code: str, ending: _Run) -> None:
+        """What is still running ahead for a combo that stopped early, failed or ended a repeat
+        behind the best: the engine will not ask for it (a finished repeat, and the one ending
+        now, stay on offer)."""
+        with self._lock:
+            for key in [k for k, r in self._read.items()
+                        if k[0] == code and r is not ending and not r.future.done()]:
+                self._read.pop(key).done = True
 
     # -- workers ------------------------------------------------------------------------
     def _serve(self, index: int) -> None:
         server, failure = self._start(index)  # at once: the table loads while the loop plans
         try:
             while True:
-                _, _, fold, _, run = self._queue.get()
+                _, _, _, fold, _, run = self._queue.get()
                 if run is None:
                     return
                 if run.done:
@@ -172,13 +222,18 @@ class TabularExecutor:
             run.rss = max(run.rss, answer.peak_rss_mb)
             stop = self._hopeless(run)
             if len(run.scores) < run.folds and not stop:
+                self._read_ahead(run)
                 return None
             run.done = True
             mean = statistics.fmean(run.scores.values())
+            if stop or (not run.job.holdout and self._behind(run)):
+                self._drop_ahead(run.job.code, run)
         folds = [run.scores[i] for i in sorted(run.scores)]
-        extra = {} if run.job.holdout else {"folds": folds}
+        extra: dict[str, Any] = {} if run.job.holdout else {"folds": folds}
         if stop:
             extra["stopped"] = stop
+        if run.ahead:
+            extra["ahead"] = True
         run.future.set_result(SeedRun(
             seed=run.job.seed, failure=None, metric=mean, train_seconds=run.spent,
             wall_seconds=time.monotonic() - run.started, peak_rss_mb=run.rss,
@@ -207,6 +262,7 @@ class TabularExecutor:
             if run.done:
                 return
             run.done = True
+            self._drop_ahead(run.job.code, run)
         kind = FailureKind(answer.failure) if answer.failure in FailureKind._value2member_map_ \
             else FailureKind.CRASH
         extra = {"slot": answer.slot} if answer.slot else {}

@@ -49,7 +49,7 @@ def tabular_loop(table: Table, store: Store, *, framework: str = "sklearn",
     executor = TabularExecutor(Labelled.load(table), workers=workers or len(available),
                                cpus=available, preload=FRAMEWORK_MODULES.get(framework, ()),
                                hidden=(*store.files, table.directory, *hidden),
-                               early_stop=early_stop)
+                               early_stop=early_stop, ahead=seeds or table.seeds)
     llm = LLMTurns(every=LLM_SHARE, start=BUDGET_PER_ROUND) if slots else None
     loop = ResearchLoop(
         task=task, data=task.prepare(table.directory, True), store=store, study=study,
