@@ -11,11 +11,12 @@ fold it ran.
 The engine asks for a combo's repeats one after another (a bad first repeat spares the rest),
 which leaves workers idle at the end of each repeat and puts every repeat and the holdout of
 the winning combo on the critical path. So the executor reads ahead: once two folds of a
-repeat score at least the best kept score (or nothing is kept yet, as for the baseline), the
-folds of the combo's next repeat in `ahead` (after the last, its holdout) are queued too, and
-the engine's request for them gets the run already under way. A combo that then stops early
-or fails drops what was read ahead for it; a repeat the engine never asks for is work lost,
-never a result used.
+repeat are not behind the best kept score on average (or nothing is kept yet, as for the
+baseline), the folds of the combo's next repeat in `ahead` (after the last, its holdout, on
+the first seed as the task asks for it) are queued too, and the engine's request for them gets
+the run already under way. A combo that then stops early, fails or ends a repeat behind the
+best drops what is still running ahead for it; a repeat the engine never asks for is work
+lost, never a result used.
 """
 
 from __future__ import annotations
@@ -100,7 +101,9 @@ class TabularExecutor:
     def submit(self, job: CVJob) -> Future[SeedRun]:
         with self._lock:
             read = self._read.pop((job.code, job.seed, job.holdout), None)
-        if read is not None and read.job == job:
+            if read is not None and read.job != job:  # another time limit: run it as asked
+                read.done, read = True, None
+        if read is not None:
             return read.future
         return self._enqueue(job, 0 if job.holdout else 1, ahead=False).future
 
