@@ -150,12 +150,14 @@ def search(name: str, repeat: int, task: SearchOnly, data: PreparedData, job: Jo
                         strategy=strategy, acceptance=acceptance, executor=executor,
                         settings=settings)
     started = time.monotonic()
-    points: list[tuple[float, float]] = []  # (runs spent when the experiment ended, best so far)
+    # (runs spent when an experiment ended, the best's gain over the baseline then): both as
+    # measured at that moment, since re-measurements move the baseline's mean too
+    points: list[tuple[float, float]] = []
     try:
         baseline = loop.baseline()
         if baseline.status is not Status.KEPT:
             raise SystemExit(f"{name}: the baseline was not kept: {baseline.reason}")
-        points.append((_runs(loop.history()), baseline.metric_mean or 0.0))
+        points.append((_runs(loop.history()), 0.0))
         made = 0
         while _runs(loop.history()) < equivalents and made < 4 * equivalents:
             made += 1
@@ -163,14 +165,14 @@ def search(name: str, repeat: int, task: SearchOnly, data: PreparedData, job: Jo
             history = loop.history()
             best = strategy.best(history)
             assert best is not None and best.metric_mean is not None
-            points.append((_runs(history), best.metric_mean))
+            now = next(e for e in history if e.id == baseline.id)
+            points.append((_runs(history), metric.gain(best.metric_mean, now.metric_mean or 0.0)))
     finally:
         executor.shutdown()
     history = loop.history()
-    base = baseline.metric_mean or 0.0
-    # The best known once `point` runs were spent (the baseline until then).
-    curve = tuple(metric.gain(next((b for spent, b in reversed(points) if spent <= point), base),
-                              base) for point in checkpoints)
+    # The gain known once `point` runs were spent (none until then).
+    curve = tuple(next((g for spent, g in reversed(points) if spent <= point), 0.0)
+                  for point in checkpoints)
     best = strategy.best(history)
     assert best is not None
     searched = sum(1 for e in history if e.proposal.mode is not Mode.BASELINE)
