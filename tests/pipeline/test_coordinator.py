@@ -162,3 +162,18 @@ def test_explore_measures_a_leading_family_first_then_cheap_ones() -> None:
         coverage=("model",))
     gaps = Planner(space, metric, random.Random(0)).coverage_gaps([], Skips())
     assert [cell[-1] for cell in gaps] == ["boosting", "linear", "bayes", "neighbors", "forest"]
+
+
+def test_explore_measures_a_model_first_with_the_features_it_pairs_with() -> None:
+    """Trees are first measured on ordinal codes (as good as one-hot columns for a split, at a
+    fraction of the cost); a model without a pairing keeps the base's features."""
+    metric = Metric("score", Direction.MAX)
+    space = SearchSpace(("features", "model"), (
+        Implementation("features", "onehot", "onehot"),
+        Implementation("features", "ordinal", "ordinal"),
+        Implementation("model", "linear", "linear", cost=1),
+        Implementation("model", "boosting", "boosting", cost=3, lead=True,
+                       pairs={"features": "ordinal"})), model_slot="model",
+        coverage=("features", "model"))
+    gaps = Planner(space, metric, random.Random(0)).coverage_gaps([], Skips())
+    assert gaps[:3] == [("ordinal", "boosting"), ("onehot", "linear"), ("onehot", "boosting")]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +19,7 @@ from autoresearch.pipeline import datasets
 from autoresearch.pipeline.executor import CVJob, TabularExecutor
 from autoresearch.pipeline.fold import Problem, fit_predict, slots_of
 from autoresearch.pipeline.scoring import score
-from autoresearch.pipeline.table import Labelled, Table, prepare
+from autoresearch.pipeline.table import Labelled, Table, label_places, prepare
 from autoresearch.sandbox.isolation import detect
 
 COMBO = '''
@@ -198,6 +199,7 @@ def steal(rows, y):
     return found
 ''',
 }
+ROOT = Path(__file__).resolve().parents[2]
 HONEST = "\ndef steal(rows, y):\n    return {}\n"
 
 
@@ -284,3 +286,30 @@ def test_each_attack_wins_without_the_defence(noisy, tmp_path, monkeypatch, atta
         if exposed is not None:
             os.close(exposed)
         Path("/tmp/stash.json").unlink(missing_ok=True)
+
+
+@pytest.mark.parametrize("defended", [True, False])
+def test_a_table_prepared_after_the_workers_started_stays_hidden(noisy, defended: bool
+                                                                  ) -> None:
+    """`run` starts its workers before it prepares the table (they import meanwhile). The
+    folder of prepared tables is masked at their start, so the table written into it later is
+    out of reach; without the folder made first (the control), the files attack reads it."""
+    if not detect().bwrap:
+        pytest.skip("the control relies on bubblewrap's live view of the file system")
+    _, csv = noisy
+    # The cache in the checkout, which the sandbox shows (its /tmp and homes are private).
+    with tempfile.TemporaryDirectory(prefix=".attack-cache-", dir=ROOT) as cache:
+        source = datasets.csv_file(csv, "label")
+        hidden = label_places(source, Path(cache), csv) if defended else (csv,)
+        executor = TabularExecutor(workers=1, hidden=hidden, ahead=(0,))
+        try:
+            table = prepare(source, Path(cache), (0,), folds=3)
+            executor.load(Labelled.load(table))
+            honest = _scores(executor, _code(table, csv, HONEST))
+            stolen = _scores(executor, _code(table, csv, STEAL["files"]))
+        finally:
+            executor.shutdown()
+    if defended:
+        assert stolen[0] <= honest[0] + 1e-9 and stolen[1] <= honest[1] + 1e-9
+    else:
+        assert stolen[0] > honest[0] + 0.05

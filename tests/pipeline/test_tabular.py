@@ -83,6 +83,7 @@ def test_bad_input_is_one_clear_line(case: str, tmp_path: Path, cli_env) -> None
     assert result.returncode == 2, result.stdout + result.stderr
     assert expected in result.stderr + result.stdout
     assert "Traceback" not in result.stderr
+    assert not Path(cli_env["AUTORESEARCH_STORAGE"]).exists()  # refused before the store
 
 
 def test_named_datasets_offline(tmp_path: Path, monkeypatch) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import ast
 import time
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
@@ -19,15 +18,16 @@ from autoresearch.cli._render import LiveObserver, summary_line
 from autoresearch.engine import ResearchLoop
 from autoresearch.errors import UsageError
 from autoresearch.metric import Metric
-from autoresearch.pipeline import datasets
+from autoresearch.pipeline import datasets, smoke
 from autoresearch.pipeline.adapt import Adapted, adapt
-from autoresearch.pipeline.catalog import FRAMEWORKS, Renderer, space_for
+from autoresearch.pipeline.catalog import FRAMEWORKS, Renderer, require, space_for
+from autoresearch.pipeline.datasets import Source
 from autoresearch.pipeline.decompose import Decomposed, decompose
+from autoresearch.pipeline.executor import TabularExecutor
 from autoresearch.pipeline.proposer import LLMSlotProposer
-from autoresearch.pipeline.smoke import check
 from autoresearch.pipeline.space import Implementation, SearchSpace
-from autoresearch.pipeline.study import cores, tabular_loop
-from autoresearch.pipeline.table import Labelled, label_values, prepare
+from autoresearch.pipeline.study import FRAMEWORK_MODULES, cores, tabular_loop
+from autoresearch.pipeline.table import Checked, Labelled, check, label_places, label_values
 from autoresearch.records import Experiment
 from autoresearch.search import LLMOptions, connect_llm
 
@@ -44,34 +44,44 @@ def run_pipeline(request: RunRequest, console: Console) -> None:
                          "--project")
     if request.executor != "local":
         raise UsageError("tabular runs use --executor local (parallel workers: --workers N)")
-    started = time.monotonic()
-    table, framework, parts = _table(request, console)
-    space = space_for(framework, table.kind)
-    user = _user(parts, table, console) if parts is not None else None
-    if user is not None:
-        space = _with_user(space, list(user.implementations))
-        _smoke(parts, user, space, framework, table)  # type: ignore[arg-type]
     timeout = DEFAULT_TIMEOUT if request.train_seconds is None else request.train_seconds
     if not timeout > 0:
         raise UsageError(f"--train-seconds must be > 0, got {timeout:g}")
+    started = time.monotonic()
+    source, framework, parts = _source(request, console)
+    require(framework)
+    cache = c.cache_dir(request.cache_dir)
+    # Bad input is refused before the store is opened and a worker started: it leaves nothing.
+    checked = check(source, request.metric)
+    ready = _prepared(request, checked, framework, parts, console) if parts is not None \
+        else None
     store = c.open_store(request.storage)
-    slots = _slot_proposer(request, table.task_name, console)
     workers = request.workers or len(cores())
-    study = store.study(table.task_name, table.metric, timeout, table.content_hash, table.origin)
-    loop = tabular_loop(table, store, framework=framework, space=space, seeds=request.seeds,
-                        timeout=timeout, workers=workers, slots=slots,
-                        min_delta=request.min_delta, hidden=_sources(table, request),
-                        observer=LiveObserver(console, study, store.experiments(study)),
-                        split=user.split if user is not None else ())
-    console.print(
-        f"[bold]{table.task_name}[/]: {table.kind}, {table.rows} rows, {table.metric.name} "
-        f"{table.metric.arrow}, {len(request.seeds)} x {table.folds}-fold CV (one repeat per "
-        f"seed) + 20% sealed holdout, framework {framework}, {workers} worker(s), data "
-        f"{table.origin} ({table.content_hash}), store {store.path}\nproposer: templates"
-        f"{' + ' + slots.name if slots else ''}", highlight=False)
-    for note in table.notes:
-        console.print(f"note: {note}", highlight=False)
+    # Started before the table is prepared: the workers import their libraries meanwhile.
+    executor = TabularExecutor(workers=workers, cpus=cores(),
+                               preload=FRAMEWORK_MODULES.get(framework, ()),
+                               hidden=(*store.files,
+                                       *label_places(source, cache, request.source)),
+                               ahead=request.seeds)
     try:
+        table, space, user = ready or _prepared(request, checked, framework, None, console)
+        slots = _slot_proposer(request, table.task_name, console)
+        study = store.study(table.task_name, table.metric, timeout, table.content_hash,
+                            table.origin)
+        executor.load(Labelled.load(table))
+        loop = tabular_loop(table, store, executor, framework=framework, space=space,
+                            seeds=request.seeds, timeout=timeout, slots=slots,
+                            min_delta=request.min_delta,
+                            observer=LiveObserver(console, study, store.experiments(study)),
+                            split=user.split if user is not None else ())
+        console.print(
+            f"[bold]{table.task_name}[/]: {table.kind}, {table.rows} rows, {table.metric.name} "
+            f"{table.metric.arrow}, {len(request.seeds)} x {table.folds}-fold CV (one repeat "
+            f"per seed) + 20% sealed holdout, framework {framework}, {workers} worker(s), data "
+            f"{table.origin} ({table.content_hash}), store {store.path}\nproposer: templates"
+            f"{' + ' + slots.name if slots else ''}", highlight=False)
+        for note in table.notes:
+            console.print(f"note: {note}", highlight=False)
         # The user's own pipeline is the baseline: when it fails, nothing can be compared.
         report_baseline(loop.task, loop.baseline(), console)
         budget = None if request.time_budget is None else \
@@ -80,12 +90,12 @@ def run_pipeline(request: RunRequest, console: Console) -> None:
         # the next combo's folds already queued.
         reason = loop.run(request.max_experiments, budget, workers=workers + 1)
     finally:
-        loop.executor.shutdown()
+        executor.shutdown()
     console.print(escape(reason), highlight=False)
     _report(console, loop, space)
 
 
-def _table(request: RunRequest, console: Console) -> tuple[Table, str, Decomposed | None]:
+def _source(request: RunRequest, console: Console) -> tuple[Source, str, Decomposed | None]:
     cache = c.cache_dir(request.cache_dir)
     parts = None
     framework = request.framework
@@ -121,7 +131,21 @@ def _table(request: RunRequest, console: Console) -> tuple[Table, str, Decompose
             raise UsageError(f"which column does {parts.path.name} predict? The code names "
                              "none (no TARGET constant, y = df[...], drop(columns=[...])); "
                              f"{exc}") from None
-    return prepare(source, cache, request.seeds, metric=request.metric), framework, parts
+    return source, framework, parts
+
+
+def _prepared(request: RunRequest, checked: Checked, framework: str, parts: Decomposed | None,
+              console: Console) -> tuple[Table, SearchSpace, Adapted | None]:
+    """The table, its search space and, for a pipeline file, the user's functions in it (run
+    once on a slice)."""
+    table = checked.prepare(c.cache_dir(request.cache_dir), request.seeds)
+    space = space_for(framework, table.kind)
+    if parts is None:
+        return table, space, None
+    user = _user(parts, table, console)
+    space = _with_user(space, list(user.implementations))
+    _smoke(parts, user, space, framework, table)
+    return table, space, user
 
 
 def _user(parts: Decomposed, table: Table, console: Console) -> Adapted:
@@ -138,30 +162,15 @@ def _user(parts: Decomposed, table: Table, console: Console) -> Adapted:
 
 def _smoke(parts: Decomposed, user: Adapted, space: SearchSpace, framework: str,
            table: Table) -> None:
-    """Fail fast: the user's pipeline once through the harness on a slice, before the store
-    or any worker is opened."""
+    """Fail fast: the user's pipeline once through the harness on a slice, before any
+    experiment is recorded."""
     code = Renderer(space, framework, table.kind, table.metric.name).render(
         space.default_combo())
     found = {s.slot: s.signature for s in parts.found}
     if parts.pipeline is not None:
         found = dict.fromkeys(("engineer_features", "build_model"),
                               ast.unparse(parts.pipeline)[:80])
-    check(code, Labelled.load(table), parts.path, found)
-
-
-def _sources(table: Table, request: RunRequest) -> tuple[Path, ...]:
-    """Every copy of the labels the workers must not read: the prepared table, the CSV, the
-    dataset's packaged file and the download cache."""
-    places = [table.directory, c.cache_dir(request.cache_dir) / "openml"]
-    if request.source is not None:
-        places.append(request.source.resolve())
-    origin = Path(table.origin.split(":", 1)[-1])
-    if origin.is_absolute():
-        places.append(origin)
-    packaged = datasets.packaged_file(table.origin)
-    if packaged is not None:
-        places.append(packaged)
-    return tuple(p for p in places if p.exists())
+    smoke.check(code, Labelled.load(table), parts.path, found)
 
 
 def _with_user(space: SearchSpace, user: list[Implementation]) -> SearchSpace:

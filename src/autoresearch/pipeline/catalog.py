@@ -22,6 +22,7 @@ FRAMEWORKS = {"sklearn": "sklearn", "pytorch": "torch", "keras": "keras",
               "catboost": "catboost", "xgboost": "xgboost", "lightgbm": "lightgbm",
               "statsmodels": "statsmodels"}  # framework -> module it needs
 _LR = Param("learning_rate", "log", 0.1, 0.01, 0.3)
+TREES = {"engineer_features": "ordinal"}  # what tree models are first measured with
 
 
 def _load() -> list[Implementation]:
@@ -85,9 +86,9 @@ def _sklearn() -> list[Implementation]:
                         # thousand rows often hold rare but exact patterns.
                         Param("min_samples_leaf", "int", 5, 1, 40),
                         Param("l2_regularization", "float", 0.0, 0.0, 1.0)),
-                       cost=3, lead=True, template="build_model/hist_gb"),
+                       cost=3, lead=True, pairs=TREES, template="build_model/hist_gb"),
         Implementation("build_model", "random_forest", "forest", trees,
-                       cost=6, template="build_model/forest",
+                       cost=6, pairs=TREES, template="build_model/forest",
                        context={"cls": "RandomForestClassifier", "doc": "Random forest"}),
         Implementation("build_model", "svm", "kernel",
                        (Param("C", "log", 1.0, 0.1, 100.0),
@@ -109,9 +110,9 @@ def _sklearn() -> list[Implementation]:
                        (_LR, Param("n_estimators", "int", 200, 50, 500),
                         Param("max_depth", "int", 3, 2, 8),
                         Param("subsample", "float", 1.0, 0.5, 1.0)),
-                       cost=5, template="build_model/gradient_boosting"),
+                       cost=5, pairs=TREES, template="build_model/gradient_boosting"),
         Implementation("build_model", "extra_trees", "forest", trees,
-                       cost=6, template="build_model/forest",
+                       cost=6, pairs=TREES, template="build_model/forest",
                        context={"cls": "ExtraTreesClassifier", "doc": "Extremely randomised "
                                 "trees"}),
     ]
@@ -137,7 +138,8 @@ def _others(framework: str, kind: str) -> list[Implementation]:
                            (rounds, _LR, Param("max_depth", "int", 6, 2, 10),
                             Param("subsample", "float", 1.0, 0.5, 1.0),
                             Param("colsample_bytree", "float", 1.0, 0.3, 1.0)),
-                           lead=True, template="build_model/xgboost", context={"linear": False}),
+                           lead=True, pairs=TREES, template="build_model/xgboost",
+                           context={"linear": False}),
             Implementation("build_model", "xgb_linear", "gblinear",
                            (rounds, Param("learning_rate", "log", 0.3, 0.01, 1.0),
                             Param("reg_lambda", "log", 1.0, 1e-3, 10.0)),
@@ -147,13 +149,14 @@ def _others(framework: str, kind: str) -> list[Implementation]:
         common = (rounds, _LR, Param("num_leaves", "int", 31, 8, 128),
                   Param("min_child_samples", "int", 20, 5, 50))
         return [Implementation("build_model", f"lgbm_{b}", b, common, lead=b == "gbdt",
-                               template="build_model/lightgbm", context={"boosting": b})
+                               pairs=TREES, template="build_model/lightgbm",
+                               context={"boosting": b})
                 for b in ("gbdt", "dart", "rf")]
     if framework == "catboost":
         common = (Param("iterations", "int", 300, 100, 1000), _LR,
                   Param("depth", "int", 6, 3, 10))
         return [Implementation("build_model", f"catboost_{p.lower()}", p.lower(), common,
-                               template="build_model/catboost", context={"policy": p})
+                               pairs=TREES, template="build_model/catboost", context={"policy": p})
                 for p in ("SymmetricTree", "Depthwise", "Lossguide")]
     if framework == "pytorch":
         return [_net("torch_mlp", "build_model/torch", "mlp", True),

@@ -6,7 +6,8 @@ gets one core (threads per fit x parallel fits = cores, OpenMP waiting passively
 scores each fold from the predictions and the labels only it holds, and stops a repeat early
 once its folds so far trail the best kept score (`bar`, the engine's) by more than their
 noise: a hopeless combo costs two folds, not all of them. A worker that dies fails only the
-fold it ran.
+fold it ran. Workers can start before the table is ready (`load` hands it over): they import
+their libraries while the caller prepares it.
 
 The engine asks for a combo's repeats one after another (a bad first repeat spares the rest),
 which leaves workers idle at the end of each repeat and puts every repeat and the holdout of
@@ -70,11 +71,14 @@ class _Run:
 
 
 class TabularExecutor:
-    def __init__(self, table: Labelled, *, workers: int, cpus: tuple[int, ...] = (),
-                 preload: tuple[str, ...] = (), limits: Limits | None = None,
-                 hidden: tuple[Path, ...] = (), early_stop: bool = True,
-                 ahead: tuple[int, ...] = ()) -> None:
-        self.table, self.workers, self.early_stop = table, workers, early_stop
+    """`table`: the features and labels; without it the workers start at once (they import
+    their libraries while the caller prepares the table) and `load` hands it over."""
+
+    def __init__(self, table: Labelled | None = None, *, workers: int,
+                 cpus: tuple[int, ...] = (), preload: tuple[str, ...] = (),
+                 limits: Limits | None = None, hidden: tuple[Path, ...] = (),
+                 early_stop: bool = True, ahead: tuple[int, ...] = ()) -> None:
+        self.workers, self.early_stop = workers, early_stop
         self.ahead = ahead  # the seeds in the order the engine asks for them (): no read-ahead
         self._options = {"preload": preload, "threads": 1, "limits": limits or Limits(),
                          "hidden": hidden}
@@ -92,13 +96,25 @@ class TabularExecutor:
         self.bar: Callable[[], float | None] = lambda: None  # the best kept score so far
         self._splits: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}
         self.layers: tuple[str, ...] = ()
+        self._loaded, self._stopping = threading.Event(), False
         self._threads = [threading.Thread(target=self._serve, args=(i,), daemon=True,
                                           name=f"table-worker-{i}") for i in range(workers)]
         for thread in self._threads:
             thread.start()
+        if table is not None:
+            self.load(table)
+
+    def load(self, table: Labelled) -> None:
+        """The table the workers fit on (once, before the first job). The folds of the seeds
+        read ahead are split now, while the workers finish starting."""
+        self.table = table
+        self._splits = {seed: table.splits(seed) for seed in self.ahead}
+        self._loaded.set()
 
     # -- the Executor interface ---------------------------------------------------------
     def submit(self, job: CVJob) -> Future[SeedRun]:
+        if not self._loaded.is_set():
+            raise RuntimeError("TabularExecutor.load(table) comes before the first job")
         with self._lock:
             read = self._read.pop((job.code, job.seed, job.holdout), None)
             if read is not None and read.job != job:  # another time limit: run it as asked
@@ -108,6 +124,8 @@ class TabularExecutor:
         return self._enqueue(job, 0 if job.holdout else 1, ahead=False).future
 
     def shutdown(self) -> None:
+        self._stopping = True
+        self._loaded.set()  # workers still waiting for a table stop
         for i in range(len(self._threads)):
             self._queue.put((math.inf, i, 0, 0, 0, None))
         for thread in self._threads:
@@ -153,8 +171,13 @@ class TabularExecutor:
 
     # -- workers ------------------------------------------------------------------------
     def _serve(self, index: int) -> None:
-        server, failure = self._start(index)  # at once: the table loads while the loop plans
+        spawned = self._spawn(index)  # at once: it imports while the table is prepared
+        server = spawned[0]
         try:
+            self._loaded.wait()
+            if self._stopping:
+                return
+            server, failure = self._load(spawned)
             while True:
                 _, _, _, fold, _, run = self._queue.get()
                 if run is None:
@@ -164,7 +187,7 @@ class TabularExecutor:
                 if server is None or not server.alive:
                     if server is not None:
                         server.close()
-                    server, failure = self._start(index)
+                    server, failure = self._load(self._spawn(index))
                     if server is None:
                         self._fail(run, Answer(None, "crash", failure))
                         continue
@@ -179,12 +202,23 @@ class TabularExecutor:
             if server is not None:
                 server.close()
 
-    def _start(self, index: int) -> tuple[TableServer | None, str]:
+    def _spawn(self, index: int) -> tuple[TableServer | None, str]:
         try:
-            server = TableServer(self.table, cpus=self._cpus[index], **self._options)
+            server = TableServer(cpus=self._cpus[index], **self._options)
         except (WorkerDied, OSError) as exc:
             return None, f"the table worker could not start: {exc}"[:500]
         self.layers = server.layers
+        return server, ""
+
+    def _load(self, spawned: tuple[TableServer | None, str]) -> tuple[TableServer | None, str]:
+        server = spawned[0]
+        if server is None:
+            return spawned
+        try:
+            server.load(self.table)
+        except WorkerDied as exc:
+            server.close()
+            return None, f"the table worker could not start: {exc}"[:500]
         return server, ""
 
     def _left(self, run: _Run) -> float:
@@ -198,8 +232,9 @@ class TabularExecutor:
                         np.arange(n, n + len(self.table.X_holdout)), self.table.y_dev, proba,
                         holdout=True)
         with self._lock:
-            splits = self._splits.setdefault(job.seed, self.table.splits(job.seed))
-        train, valid = splits[index]
+            if job.seed not in self._splits:
+                self._splits[job.seed] = self.table.splits(job.seed)
+            train, valid = self._splits[job.seed][index]
         return Fold(job.code, job.seed, train, valid, self.table.y_dev[train], proba)
 
     # -- scoring and verdicts of a repeat ------------------------------------------------

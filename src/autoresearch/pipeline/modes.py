@@ -105,14 +105,19 @@ class Planner:
                     for s in slots]
         _, base = self._best(history)
         cells = [cell for cell in itertools.product(*families) if cell not in covered]
-        last = slots[-1] if slots else ""
-        order = {i.family_name: (not i.lead, i.cost) for i in reversed(self.space.of(last))}
-        # The base's family in the earlier slots first, so every model family gets seen early;
-        # among those, a leading family first, then cheap ones (a first good score comes
-        # sooner).
-        return sorted(cells, key=lambda cell: (sum(
-            cell[i] != base.families.get(s) for i, s in enumerate(slots[:-1])),
-            order.get(cell[-1], (True, 1.0))))
+        last = {i.family_name: i for i in reversed(self.space.of(slots[-1] if slots else ""))}
+
+        def distance(cell: tuple[str, ...]) -> int:
+            pairs = last[cell[-1]].pairs if cell[-1] in last else {}
+            return sum(cell[i] != pairs.get(s, base.families.get(s))
+                       for i, s in enumerate(slots[:-1]))
+
+        # The base's family in the earlier slots (or the one the model pairs with) first, so
+        # every model family gets seen early; among those, a leading family first, then cheap
+        # ones (a first good score comes sooner).
+        return sorted(cells, key=lambda cell: (distance(cell), *(
+            (not last[cell[-1]].lead, last[cell[-1]].cost) if cell[-1] in last
+            else (True, 1.0))))
 
     def explore(self, history: list[Experiment], skips: Skips) -> Iterator[Candidate]:
         parent, base = self._best(history)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from sklearn import metrics as skm
 
 PROBA_METRICS = ("roc_auc", "log_loss")
 
@@ -19,6 +18,9 @@ class BadPredictions(ValueError):
 
 
 def score(metric: str, y: np.ndarray, predicted: np.ndarray, n_classes: int) -> float:
+    # Imported here: a tabular run starts its workers before the parent pays for it.
+    from sklearn import metrics as skm
+
     if metric in PROBA_METRICS:
         if predicted.ndim != 2 or predicted.shape != (len(y), n_classes):
             raise BadPredictions(f"predict_proba gave shape {predicted.shape}, expected "

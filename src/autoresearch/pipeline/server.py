@@ -1,5 +1,7 @@
 """The parent's side of a warm table worker (worker.py): one per worker slot, started inside
-the slot's sandbox, with the table's features handed over once through a memory file.
+the slot's sandbox, with the table's features handed over once through a memory file. A worker
+is started before the table is ready (it imports its libraries meanwhile) and `load` hands the
+features over.
 
 `fit` sends one fold: the combo's code in the request; the row indices and the training
 labels on a pipe that only the fold process reads; predictions come back on another pipe as
@@ -66,24 +68,18 @@ class Answer:
 
 
 class TableServer:
-    def __init__(self, table: Labelled, *, preload: tuple[str, ...], threads: int,
-                 cpus: tuple[int, ...], limits: Limits, hidden: tuple[Path, ...]) -> None:
+    def __init__(self, *, preload: tuple[str, ...], threads: int, cpus: tuple[int, ...],
+                 limits: Limits, hidden: tuple[Path, ...]) -> None:
         self.threads, self.isolation = threads, detect()
+        self.preload, self.limits = preload, limits
         self.workdir = Path(tempfile.mkdtemp(prefix="autoresearch-table-"))
         self.logs = Path(tempfile.mkdtemp(prefix="autoresearch-table-log-"))  # not in the sandbox
         mode = "bwrap" if self.isolation.bwrap else "unshare" if self.isolation.unshare \
             else "none"
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self._sock = ours
-        data = os.memfd_create("autoresearch-features", 0)
-        with os.fdopen(os.dup(data), "wb") as out:
-            pickle.dump({"X_dev": table.X_dev, "X_holdout": table.X_holdout,
-                         "kind": table.kind, "metric": table.metric.name,
-                         "n_classes": len(table.classes), "preload": preload,
-                         "limits": {**asdict(limits), "cpus": ()}}, out)
-        os.lseek(data, 0, os.SEEK_SET)
         argv = [sys.executable, "-m", "autoresearch.pipeline.worker", str(theirs.fileno()),
-                str(data), mode]
+                mode]
         env = {**candidate_environment(0, self.workdir, threads), "OMP_WAIT_POLICY": "PASSIVE",
                "TMPDIR": str(self.workdir), "KERAS_BACKEND": "torch"}
         # Memory and process ceilings for the worker and its folds (a fork bomb or a memory
@@ -105,15 +101,29 @@ class TableServer:
         self._proc = subprocess.Popen(
             wrap(argv, Policy(workdir=self.workdir, hidden=hidden), self.isolation),
             cwd=self.workdir, env=env, stdin=subprocess.DEVNULL, stdout=self._log,
-            stderr=self._log, pass_fds=(theirs.fileno(), data), start_new_session=True,
+            stderr=self._log, pass_fds=(theirs.fileno(),), start_new_session=True,
             preexec_fn=enter)
         theirs.close()
-        os.close(data)
         self._events: dict[str, queue.SimpleQueue[dict[str, Any]]] = {}
         self._lock = threading.Lock()
         threading.Thread(target=self._read, daemon=True).start()
+
+    def load(self, table: Labelled) -> None:
+        """Hand the table's features (never a label) to the worker; back when it is ready."""
+        data = os.memfd_create("autoresearch-features", 0)
+        try:
+            with os.fdopen(os.dup(data), "wb") as out:
+                pickle.dump({"X_dev": table.X_dev, "X_holdout": table.X_holdout,
+                             "kind": table.kind, "metric": table.metric.name,
+                             "n_classes": len(table.classes), "preload": self.preload,
+                             "limits": {**asdict(self.limits), "cpus": ()}}, out)
+            os.lseek(data, 0, os.SEEK_SET)
+            socket.send_fds(self._sock, [json.dumps({"table": True}).encode()], [data])
+        except OSError as exc:
+            raise WorkerDied(f"the table worker is gone: {exc}; {self.log_tail()}") from exc
+        finally:
+            os.close(data)
         if self._wait("ready", START_TIMEOUT) is None:
-            self.close()
             raise WorkerDied(f"the table worker did not start: {self.log_tail()}")
 
     @property

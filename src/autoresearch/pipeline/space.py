@@ -91,6 +91,9 @@ class Implementation:
     # Strong on most tables for its cost (gradient-boosted trees, in published benchmarks of
     # tabular learners): EXPLORE measures it before the cheap-first order.
     lead: bool = False
+    # {slot: family} it is first measured with, in place of the base combo's (trees split
+    # ordinal codes as well as one-hot columns, at a fraction of the cost).
+    pairs: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def family_name(self) -> str:

@@ -31,25 +31,28 @@ def cores() -> tuple[int, ...]:
     return detect().cpus or tuple(range(os.cpu_count() or 1))
 
 
-def tabular_loop(table: Table, store: Store, *, framework: str = "sklearn",
-                 space: SearchSpace | None = None, seeds: tuple[int, ...] | None = None,
-                 timeout: float = 300.0, workers: int | None = None,
-                 slots: SlotProposer | None = None, min_delta: float = 0.0,
-                 hidden: tuple[Path, ...] = (), early_stop: bool = True,
-                 observer: Observer | None = None,
+def tabular_loop(table: Table, store: Store, executor: TabularExecutor | None = None, *,
+                 framework: str = "sklearn", space: SearchSpace | None = None,
+                 seeds: tuple[int, ...] | None = None, timeout: float = 300.0,
+                 workers: int | None = None, slots: SlotProposer | None = None,
+                 min_delta: float = 0.0, hidden: tuple[Path, ...] = (),
+                 early_stop: bool = True, observer: Observer | None = None,
                  split: tuple[tuple[str, str], ...] = ()) -> ResearchLoop:
-    """`workers` warm table workers (default: one per core); `timeout`: seconds per CV repeat.
-    `split`: how a user's pipeline file filled the slots, recorded with the baseline. The
-    caller shuts `loop.executor` down."""
+    """Without `executor`, one is started here: `workers` warm table workers (default: one per
+    core), `hidden` masked from them beside the store and the table, hopeless repeats stopped
+    early unless `early_stop` is off. `timeout`: seconds per CV repeat. `split`: how a user's
+    pipeline file filled the slots, recorded with the baseline. The caller shuts
+    `loop.executor` down."""
     space = space or space_for(framework, table.kind)
     task = TabularTask(table, space, Renderer(space, framework, table.kind, table.metric.name),
                        default_budget=timeout, split=split)
     study = store.study(table.task_name, table.metric, timeout, table.content_hash, table.origin)
-    available = cores()
-    executor = TabularExecutor(Labelled.load(table), workers=workers or len(available),
-                               cpus=available, preload=FRAMEWORK_MODULES.get(framework, ()),
-                               hidden=(*store.files, table.directory, *hidden),
-                               early_stop=early_stop, ahead=seeds or table.seeds)
+    if executor is None:
+        available = cores()
+        executor = TabularExecutor(Labelled.load(table), workers=workers or len(available),
+                                   cpus=available, preload=FRAMEWORK_MODULES.get(framework, ()),
+                                   hidden=(*store.files, table.directory, *hidden),
+                                   early_stop=early_stop, ahead=seeds or table.seeds)
     llm = LLMTurns(every=LLM_SHARE, start=BUDGET_PER_ROUND) if slots else None
     loop = ResearchLoop(
         task=task, data=task.prepare(table.directory, True), store=store, study=study,

@@ -15,7 +15,7 @@ import pandas as pd
 
 from autoresearch.errors import UsageError
 from autoresearch.metric import Direction, Metric
-from autoresearch.pipeline.datasets import Source
+from autoresearch.pipeline.datasets import Source, packaged_file
 
 CLASSIFICATION_METRICS = {"accuracy": Direction.MAX, "balanced_accuracy": Direction.MAX,
                           "roc_auc": Direction.MAX, "f1_macro": Direction.MAX,
@@ -25,6 +25,7 @@ MAX_CLASSES_FOR_INTEGERS = 20
 HOLDOUT_FRACTION = 0.2
 HOLDOUT_SEED = 0
 DEFAULT_FOLDS = 5
+PREPARED = "tabular"  # under the cache folder: one folder per prepared table
 DEV_FILE, HOLDOUT_FILE, META_FILE = "dev.pkl", "test.pkl", "meta.json"  # test* is sealed
 
 
@@ -49,40 +50,83 @@ class Table:
         return f"tabular:{self.name}"
 
 
-def prepare(source: Source, cache_dir: Path, seeds: tuple[int, ...],
-            folds: int = DEFAULT_FOLDS, metric: str | None = None) -> Table:
+@dataclass(frozen=True)
+class Checked:
+    """A source fit for cross-validation with a holdout: cleaned, its kind and metric chosen.
+    Checking needs no scikit-learn (the split does), so bad input is refused before a run
+    opens its store or starts a worker."""
+
+    source: Source
+    frame: pd.DataFrame
+    kind: str
+    metric: Metric
+    notes: tuple[str, ...]
+
+    def prepare(self, cache_dir: Path, seeds: tuple[int, ...],
+                folds: int = DEFAULT_FOLDS) -> Table:
+        """The dev/holdout split, written once under `cache_dir`."""
+        from sklearn.model_selection import train_test_split
+
+        source, frame, kind = self.source, self.frame, self.kind
+        dev, holdout = train_test_split(
+            frame, test_size=max(1, round(len(frame) * HOLDOUT_FRACTION)),
+            random_state=HOLDOUT_SEED,
+            stratify=frame[source.target] if kind == "classification" else None)
+        if kind == "classification":
+            folds = max(2, min(folds, int(dev[source.target].value_counts().min())))
+        digest = hashlib.sha256()
+        digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+        digest.update(json.dumps({"columns": [str(c) for c in frame.columns],
+                                  "target": source.target, "kind": kind,
+                                  "metric": self.metric.name, "seeds": list(seeds),
+                                  "folds": folds, "holdout": [HOLDOUT_FRACTION, HOLDOUT_SEED]}
+                                 ).encode())
+        content_hash = digest.hexdigest()[:16]
+        directory = cache_dir / PREPARED / f"{_safe(source.name)}-{content_hash}"
+        table = Table(name=source.name, directory=directory, target=source.target, kind=kind,
+                      metric=self.metric, seeds=seeds, folds=folds, content_hash=content_hash,
+                      origin=source.origin, rows=len(frame), notes=self.notes)
+        if not (directory / META_FILE).exists():
+            _write(table, dev, holdout)
+        return table
+
+
+def check(source: Source, metric: str | None = None) -> Checked:
     frame, notes = _clean(source)
     kind = _kind(frame[source.target])
     chosen = _metric(kind, metric, frame[source.target].nunique())
     y = frame[source.target]
     min_class = int(y.value_counts().min()) if kind == "classification" else len(y)
-    holdout_rows = max(1, round(len(frame) * HOLDOUT_FRACTION))
     if len(frame) < 10 or (kind == "classification" and min_class < 3):
         raise UsageError(f"{source.name}: {len(frame)} usable rows"
                          + (f", smallest class {min_class}" if kind == "classification" else "")
                          + " is too few to cross-validate and keep a holdout; give at least 10 "
                            "rows and 3 per class")
-    from sklearn.model_selection import train_test_split
+    return Checked(source, frame, kind, chosen, tuple(notes))
 
-    dev, holdout = train_test_split(
-        frame, test_size=holdout_rows, random_state=HOLDOUT_SEED,
-        stratify=y if kind == "classification" else None)
-    if kind == "classification":
-        folds = max(2, min(folds, int(dev[source.target].value_counts().min())))
-    digest = hashlib.sha256()
-    digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
-    digest.update(json.dumps({"columns": [str(c) for c in frame.columns], "target": source.target,
-                              "kind": kind, "metric": chosen.name, "seeds": list(seeds),
-                              "folds": folds, "holdout": [HOLDOUT_FRACTION, HOLDOUT_SEED]}
-                             ).encode())
-    content_hash = digest.hexdigest()[:16]
-    directory = cache_dir / "tabular" / f"{_safe(source.name)}-{content_hash}"
-    table = Table(name=source.name, directory=directory, target=source.target, kind=kind,
-                  metric=chosen, seeds=seeds, folds=folds, content_hash=content_hash,
-                  origin=source.origin, rows=len(frame), notes=tuple(notes))
-    if not (directory / META_FILE).exists():
-        _write(table, dev, holdout)
-    return table
+
+def prepare(source: Source, cache_dir: Path, seeds: tuple[int, ...],
+            folds: int = DEFAULT_FOLDS, metric: str | None = None) -> Table:
+    return check(source, metric).prepare(cache_dir, seeds, folds)
+
+
+def label_places(source: Source, cache_dir: Path, given: Path | None) -> tuple[Path, ...]:
+    """Every copy of the labels a table worker must not read: the prepared tables, the file
+    the user gave, the dataset's packaged file and the download cache. Workers may start
+    before the table is prepared, so the folder of prepared tables is made now: a folder masked
+    when a worker starts stays masked, one made later would not be."""
+    prepared = cache_dir / PREPARED
+    prepared.mkdir(parents=True, exist_ok=True)
+    places = [prepared, cache_dir / "openml"]
+    if given is not None:
+        places.append(given.resolve())
+    origin = Path(source.origin.split(":", 1)[-1])
+    if origin.is_absolute():
+        places.append(origin)
+    packaged = packaged_file(source.origin)
+    if packaged is not None:
+        places.append(packaged)
+    return tuple(p for p in places if p.exists())
 
 
 def _safe(name: str) -> str:

@@ -1,14 +1,16 @@
 """A warm table worker, run inside one worker slot's sandbox:
 
-    python -m autoresearch.pipeline.worker CONTROL_FD DATA_FD {bwrap,unshare,none}
+    python -m autoresearch.pipeline.worker CONTROL_FD {bwrap,unshare,none}
 
-It reads the table's features (never a label) from DATA_FD once, imports the frameworks once,
-then for each fold request forks a fold process that runs the combo's slot code (fold.py): the
-fold process reads the training rows' labels and the row indices from its own pipe (this
-process passes the pipe on unread, so it never holds a label), writes predictions to its result
-pipe and exits. No slot code runs in this process. After each fold, whatever the fold process
-left behind is removed: stray processes (in our own PID namespace) and, under bubblewrap, every
-file in the writable places, so one fold cannot pass what it saw to the next.
+It imports scikit-learn while the parent prepares the table, then reads the table's features
+(never a label) once, from a memory file the first control message carries, and imports the
+frameworks once. Then for each fold request it forks a fold process that runs the combo's slot
+code (fold.py): the fold process reads the training rows' labels and the row indices from its
+own pipe (this process passes the pipe on unread, so it never holds a label), writes
+predictions to its result pipe and exits. No slot code runs in this process. After each fold,
+whatever the fold process left behind is removed: stray processes (in our own PID namespace)
+and, under bubblewrap, every file in the writable places, so one fold cannot pass what it saw
+to the next.
 """
 
 from __future__ import annotations
@@ -98,17 +100,22 @@ def _clean(workdir: Path, scratch: bool, keep: set[int], sweep: bool) -> None:
 
 
 def main(argv: list[str]) -> int:
-    control, data_fd, isolation = int(argv[1]), int(argv[2]), argv[3]
+    control, isolation = int(argv[1]), argv[2]
     with contextlib.suppress(OSError, AttributeError):  # folds may not read our memory
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
-    with os.fdopen(data_fd, "rb") as handle:
-        data = pickle.load(handle)  # written by the parent: features and the problem only
     os.environ["KERAS_BACKEND"] = "torch"  # Keras 3 runs on torch: no TensorFlow needed
-    for module in (*PRELOAD, *data["preload"]):
+    for module in PRELOAD:
+        importlib.import_module(module)
+    sock = socket.socket(fileno=control)
+    _, fds, _, _ = socket.recv_fds(sock, 1 << 16, 1)
+    if not fds:
+        return 0  # the parent ended before the table was ready
+    with os.fdopen(fds[0], "rb") as handle:
+        data = pickle.load(handle)  # written by the parent: features and the problem only
+    for module in data["preload"]:
         importlib.import_module(module)
     Limits(**data["limits"]).apply(False)
     workdir = Path.cwd()
-    sock = socket.socket(fileno=control)
     lock = threading.Lock()
 
     def reply(message: dict[str, Any]) -> None:
