@@ -27,8 +27,12 @@ def real_store(cache_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Pat
         if not done.exists():
             env = {**os.environ, "AUTORESEARCH_CACHE": str(cache_dir),
                    "AUTORESEARCH_OFFLINE": "1", "COLUMNS": "200"}
+            # Full runs only (--screen 0): the pages under test show each seed run's curves,
+            # and at 1 s a screening run is so short that an experiment can end screened out,
+            # with none.
             out = run_cli(["run", "--task", "shakespeare", "--max-experiments", "2",
-                           "--train-seconds", "1", "--storage", str(path)], env)
+                           "--train-seconds", "1", "--screen", "0", "--storage", str(path)],
+                          env)
             assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
             done.touch()
     return path
