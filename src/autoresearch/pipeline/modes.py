@@ -105,10 +105,11 @@ class Planner:
                     for s in slots]
         _, base = self._best(history)
         cells = [cell for cell in itertools.product(*families) if cell not in covered]
-        last = {i.family_name: i for i in reversed(self.space.of(slots[-1] if slots else ""))}
+        # The model slot's first implementation of each family (the one EXPLORE measures).
+        models = {i.family_name: i for i in reversed(self.space.of(slots[-1] if slots else ""))}
 
         def distance(cell: tuple[str, ...]) -> int:
-            pairs = last[cell[-1]].pairs if cell[-1] in last else {}
+            pairs = models[cell[-1]].pairs if cell[-1] in models else {}
             return sum(cell[i] != pairs.get(s, base.families.get(s))
                        for i, s in enumerate(slots[:-1]))
 
@@ -116,7 +117,7 @@ class Planner:
         # every model family gets seen early; among those, a leading family first, then cheap
         # ones (a first good score comes sooner).
         return sorted(cells, key=lambda cell: (distance(cell), *(
-            (not last[cell[-1]].lead, last[cell[-1]].cost) if cell[-1] in last
+            (not models[cell[-1]].lead, models[cell[-1]].cost) if cell[-1] in models
             else (True, 1.0))))
 
     def explore(self, history: list[Experiment], skips: Skips) -> Iterator[Candidate]:
