@@ -1,5 +1,5 @@
-"""Stores to report on (a short real run, synthetic studies) and a report opened offline in
-real headless Chromium (tests/browser.py)."""
+"""Stores to report on (the short real run of tests/conftest.py, synthetic studies) and a
+report opened offline in real headless Chromium (tests/browser.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 
 from tests.browser import open_page, screenshot
-from tests.conftest import run_cli
 
 # A figure has drawn when its SVG holds a trace (parallel coordinates draw their axes in SVG
 # and their lines in WebGL).
@@ -21,18 +20,6 @@ _PLOT_DIVS = "[...document.querySelectorAll('.plotly-graph-div')]"
 ALL_DRAWN = f"() => {_PLOT_DIVS}.every({_HAS_DRAWN})"
 PLOTS = f"() => {_PLOT_DIVS}.map(d => d.id)"
 DRAWN = f"() => {_PLOT_DIVS}.filter({_HAS_DRAWN}).map(d => d.id)"
-
-
-@pytest.fixture(scope="session")
-def real_store(cache_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A store from a short real run: baseline plus 3 experiments, 1 s of training each."""
-    path = tmp_path_factory.mktemp("report-real") / "store.db"
-    env = {**os.environ, "AUTORESEARCH_CACHE": str(cache_dir), "AUTORESEARCH_OFFLINE": "1",
-           "COLUMNS": "200"}
-    out = run_cli(["run", "--task", "shakespeare", "--max-experiments", "3",
-                   "--train-seconds", "1", "--storage", str(path)], env)
-    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
-    return path
 
 
 @pytest.fixture()
