@@ -38,14 +38,15 @@ class Opened:
     pwned: Any  # set only if markup from the store ran as script
 
 
-def open_report(path: Path, shot: str | None = None) -> Opened:
-    """Open the file with every network request refused, wait for the figures, look."""
+def open_report(path: Path, shot: str | None = None, draw_ms: int = 30_000) -> Opened:
+    """Open the file with every network request refused, wait up to `draw_ms` for the
+    figures, look."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     with open_page() as tab:
         tab.page.goto(path.resolve().as_uri(), wait_until="load", timeout=60_000)
         with contextlib.suppress(PlaywrightTimeout):  # the counts below say which did not draw
-            tab.page.wait_for_function(ALL_DRAWN, timeout=30_000)
+            tab.page.wait_for_function(ALL_DRAWN, timeout=draw_ms)
         tab.page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
         opened = Opened(plots=tab.page.evaluate(PLOTS), drawn=tab.page.evaluate(DRAWN),
                         errors=list(tab.errors), blocked=list(tab.blocked),

@@ -99,6 +99,7 @@ def test_cdn_report_is_small_and_needs_the_network(tmp_path):
     # plotly.js is embedded once however many figures there are.
     assert (tmp_path / "inline.html").read_text().count("plotly.js v") == 1
 
-    page = open_report(tmp_path / "cdn.html")
+    # An inline report draws within a second or two here; 5 s is ample to see this one not.
+    page = open_report(tmp_path / "cdn.html", draw_ms=5_000)
     assert any("cdn.plot.ly" in url for url in page.blocked)
     assert page.drawn == []  # offline, a CDN report cannot draw: hence the inline default
