@@ -87,7 +87,8 @@ def run(spec: dict[str, Any], launched: float) -> int:
                           budget_unit=spec.get("budget_unit", "wall"))
     harness.setup(ctx)
     core.activate(ctx)
-    send(channel, {"kind": "started", "bootstrap_seconds": time.time() - launched})
+    send(channel, {"kind": "started", "bootstrap_seconds": time.time() - launched,
+                   "cpu": time.process_time()})
 
     failure = ("no_result", "the candidate finished without calling harness.evaluate(model)")
     try:
@@ -102,7 +103,7 @@ def run(spec: dict[str, Any], launched: float) -> int:
     sys.stderr.flush()
     # A successful run never gets here: handing over the model ends the process.
     send(channel, {"kind": "failure", "failure": failure[0], "reason": failure[1],
-                   "loss_curve": core.loss_curve(ctx.losses)})
+                   "cpu": time.process_time(), "loss_curve": core.loss_curve(ctx.losses)})
     return 1
 
 

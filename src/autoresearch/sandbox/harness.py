@@ -148,6 +148,8 @@ def hand_over(model: torch.nn.Module, example: torch.Tensor, declared: dict[str,
     """Export the model at the evaluation shape, send it to the parent, and end the run: the
     model has left the process, so nothing done after this can change its score."""
     ctx = context()
+    # The parent's last CPU mark before the export: it tells a starved export from a slow one.
+    send(ctx.channel, {"kind": "exporting", "cpu": time.process_time()})
     try:
         payload = export_model(model, example)
     except GraphRejected as exc:

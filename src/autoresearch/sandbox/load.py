@@ -5,7 +5,9 @@ machine two busy processes cut a baseline from 190 steps to 8), so such a run sa
 the machine than about the candidate. The parent reads the busy time of the run's cores from
 /proc/stat over the training window; the run's own CPU time over the same window comes on the
 channel; the difference is what other processes took: the foreign load. Above
-`JobOptions.max_foreign_load` the run is recorded as interfered and never judged.
+`JobOptions.max_foreign_load` the run is recorded as interfered and never judged. A run that
+missed its deadline is measured the same way from its launch to its last message (set-up, a
+slow step, the export): starved, it is interfered rather than over budget.
 
 The run's own figure is the candidate's word (it comes from its process): a candidate can only
 make itself look starved (and be re-run) or look fine (and be judged on what it trained), so
@@ -60,9 +62,9 @@ class Share:
     def interfered(self, limit: float | None) -> bool:
         return limit is not None and self.foreign_load > limit
 
-    def describe(self) -> str:
+    def describe(self, while_it: str = "trained") -> str:
         return (f"other processes used {self.foreign_load:.0%} of the run's cores while it "
-                f"trained (its own CPU share {self.cpu_share:.0%})")
+                f"{while_it} (its own CPU share {self.cpu_share:.0%})")
 
 
 def share(wall: float, own_cpu: float, busy: float, cores: int, threads: int) -> Share | None:

@@ -124,6 +124,13 @@ def evaluator_key(job: SeedJob) -> EvaluatorKey:
                         gpus=options.gpus, hidden=job.hidden, limits=options.limits)
 
 
+@dataclass(frozen=True)
+class _Mark:
+    at: float  # the parent's clock
+    cpu: float  # the run's own CPU seconds: its word
+    busy: float | None  # its cores' busy seconds, from /proc/stat
+
+
 class _Conversation(threading.Thread):
     """The parent's side of a run's channel, and the parent's clock of that run."""
 
@@ -132,9 +139,10 @@ class _Conversation(threading.Thread):
         super().__init__(daemon=True)
         self.sock, self.data_fd, self.budget, self.cores = sock, data_fd, budget, cores
         self.wall_budget = wall_budget  # the budget itself, or a wall bound of a CPU budget
-        # (the run's own CPU seconds, its cores' busy seconds) at the clock's start and end
-        self.cpu_marks: list[tuple[float, float | None]] = []
         self.launched = time.monotonic()
+        # CPU marks by message kind ("launch", "start", "model") and the latest one ("last").
+        # A run's CPU time counts from its fork, so at launch it is 0.
+        self.marks = {"launch": _Mark(self.launched, 0.0, busy_seconds(cores))}
         self.started_at: float | None = None  # the training clock
         self.handed_over: float | None = None
         self.startup_seconds = 0.0
@@ -163,36 +171,42 @@ class _Conversation(threading.Thread):
                 return
             now = time.monotonic()
             kind = header.get("kind")
-            if kind == "started":
-                self.startup_seconds = now - self.launched
-            elif kind == "start" and self.started_at is None:
+            if kind == "start" and self.started_at is None:
                 self.started_at = min(now, self.clock_start)
-                self._mark(header)
+                self._mark("start", now, header)
                 try:
                     send_fd(self.sock, {"elapsed": now - self.started_at}, self.data_fd)
                 except OSError:
                     return
             elif kind == "model" and self.handed_over is None:
                 self.handed_over, self.model, self.payload = now, header, payload
-                self._mark(header)
+                self._mark("model", now, header)
                 return
-            elif kind == "failure":
-                self.failure = header
+            else:  # "started", "exporting", "failure": how far it got, and its CPU then
+                if kind == "started":
+                    self.startup_seconds = now - self.launched
+                elif kind == "failure":
+                    self.failure = header
+                self._mark("last", now, header)
 
-
-    def _mark(self, header: dict[str, Any]) -> None:
+    def _mark(self, kind: str, now: float, header: dict[str, Any]) -> None:
         cpu = header.get("cpu")
         if isinstance(cpu, int | float) and not isinstance(cpu, bool):
-            self.cpu_marks.append((float(cpu), busy_seconds(self.cores)))
+            mark = _Mark(now, float(cpu), busy_seconds(self.cores))
+            self.marks[kind] = self.marks["last"] = mark
 
-    def share(self, threads: int) -> Share | None:
-        """The CPU the run got while it trained (None when it cannot be told)."""
-        if len(self.cpu_marks) != 2 or self.started_at is None or self.handed_over is None:
+    def train_cpu_seconds(self) -> float | None:
+        if "start" not in self.marks or "model" not in self.marks:
             return None
-        (cpu0, busy0), (cpu1, busy1) = self.cpu_marks
-        if busy0 is None or busy1 is None:
+        return self.marks["model"].cpu - self.marks["start"].cpu
+
+    def share(self, threads: int, since: str = "start", until: str = "model") -> Share | None:
+        """The CPU the run got between two marks, by default while it trained (None when it
+        cannot be told)."""
+        first, last = self.marks.get(since), self.marks.get(until)
+        if first is None or last is None or first.busy is None or last.busy is None:
             return None
-        return share(self.handed_over - self.started_at, cpu1 - cpu0, busy1 - busy0,
+        return share(last.at - first.at, last.cpu - first.cpu, last.busy - first.busy,
                      len(self.cores), threads)
 
 
@@ -245,18 +259,16 @@ def run_seed(job: SeedJob, server: ForkServer | None = None,
     if not job.keep_workdir:
         shutil.rmtree(workdir, ignore_errors=True)
     run = _trained(job, conversation, result)
+    if run.failure in (FailureKind.OVER_BUDGET, FailureKind.TIMEOUT):
+        # Past its deadline: not the candidate's fault when others took its cores from its
+        # launch to its last word (set-up, a step and the export all slow down).
+        return _measured(run, conversation.share(options.cores, "launch", "last"), options,
+                         "ran")
     if run.failure is not None or conversation.model is None:
         return run
-    got = conversation.share(options.cores)
-    if got is not None:
-        run = replace(run, cpu_share=round(got.cpu_share, 4),
-                      extra={**run.extra, "foreign_load": round(got.foreign_load, 4)})
-        if got.interfered(options.max_foreign_load):
-            # Not scored at all: the verdict must not rest on what a starved run trained.
-            return replace(run, failure=FailureKind.INTERFERED,
-                           reason=f"{got.describe()}; not judged: re-run when the machine "
-                                  f"is quieter (--max-foreign-load "
-                                  f"{options.max_foreign_load:g})")
+    run = _measured(run, conversation.share(options.cores), options, "trained")
+    if run.failure is not None:  # the verdict must not rest on what a starved run trained
+        return run
     owned = evaluator is None
     evaluator = evaluator or Evaluator(evaluator_key(job))
     try:
@@ -280,7 +292,7 @@ def _trained(job: SeedJob, talk: _Conversation, result: ProcessResult) -> SeedRu
     if talk.model is not None and talk.handed_over is not None \
             and talk.handed_over <= talk.deadline:
         steps = said.get("steps")
-        cpu = talk.cpu_marks[-1][0] - talk.cpu_marks[0][0] if len(talk.cpu_marks) == 2 else None
+        cpu = talk.train_cpu_seconds()
         return replace(base, train_seconds=talk.handed_over - talk.clock_start,
                        steps=steps if isinstance(steps, int) and steps >= 0 else 0,
                        extra={} if cpu is None else {"train_cpu_seconds": round(cpu, 3)})
@@ -309,6 +321,22 @@ def _trained(job: SeedJob, talk: _Conversation, result: ProcessResult) -> SeedRu
     except ValueError:
         kind = FailureKind.CRASH
     return replace(base, failure=kind, reason=str(talk.failure.get("reason", ""))[:2000])
+
+
+def _measured(run: SeedRun, got: Share | None, options: JobOptions, while_it: str
+              ) -> SeedRun:
+    """The run with the CPU it got; interfered, never judged (the loop runs it again later),
+    when other processes took more of its cores than `max_foreign_load`."""
+    if got is None:
+        return run
+    run = replace(run, cpu_share=round(got.cpu_share, 4),
+                  extra={**run.extra, "foreign_load": round(got.foreign_load, 4)})
+    if not got.interfered(options.max_foreign_load):
+        return run
+    return replace(run, failure=FailureKind.INTERFERED,
+                   reason=f"{run.reason + '; but ' if run.reason else ''}"
+                          f"{got.describe(while_it)}; not judged: re-run when the machine is "
+                          f"quieter (--max-foreign-load {options.max_foreign_load:g})")
 
 
 def _scored(run: SeedRun, evaluation: Evaluation) -> SeedRun:
