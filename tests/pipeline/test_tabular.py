@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
+from sklearn.model_selection import KFold, StratifiedKFold
 
 from autoresearch.errors import DataUnavailableError
 from autoresearch.pipeline import datasets
-from autoresearch.pipeline.table import prepare
+from autoresearch.pipeline.table import Labelled, prepare
 from autoresearch.storage import Store
 from tests.conftest import run_cli
 from tests.pipeline.conftest import mixed_frame
@@ -148,3 +152,33 @@ def test_table_checks_and_hash(tmp_path: Path) -> None:
     reg = prepare(datasets.Source("r", regression.drop(columns=["label"]), "y", "x"), tmp_path,
                   (0,))
     assert reg.kind == "regression" and reg.metric.name == "rmse"
+
+
+def test_prepared_folds_are_scikit_learns_and_are_read_back_without_it(tmp_path: Path) -> None:
+    frame = mixed_frame(rows=150)
+    regression = frame.drop(columns=["label"]).assign(y=frame["x1"] * 2.5 + 0.1)
+    for source, splitter in ((datasets.Source("c", frame, "label", "x"), StratifiedKFold),
+                             (datasets.Source("r", regression, "y", "x"), KFold)):
+        data = Labelled.load(prepare(source, tmp_path, (3, 4)))
+        assert sorted(data.fold_of) == [3, 4]  # written with the table
+        for seed in (3, 4, 5):  # 5 was not prepared: split on demand, the same way
+            expected = splitter(data.folds, shuffle=True, random_state=seed).split(
+                data.X_dev, data.y_dev)
+            for (train, valid), (want_train, want_valid) in zip(data.splits(seed), expected,
+                                                                  strict=True):
+                assert np.array_equal(train, want_train) and np.array_equal(valid, want_valid)
+    # A second run on the same table: the parent reads the split back, no scikit-learn.
+    csv = tmp_path / "t.csv"
+    frame.drop(columns=["empty"]).to_csv(csv, index=False)
+    code = ("import sys; from pathlib import Path\n"
+            "from autoresearch.pipeline import datasets\n"
+            "from autoresearch.pipeline.table import Labelled, prepare\n"
+            "from autoresearch.pipeline.scoring import score\n"
+            f"source = datasets.csv_file(Path({str(csv)!r}), 'label')\n"
+            f"data = Labelled.load(prepare(source, Path({str(tmp_path)!r}), (3, 4)))\n"
+            "train, valid = data.splits(3)[0]\n"
+            "score('accuracy', data.y_dev[valid], data.y_dev[valid], 2)\n"
+            "print(sorted(m for m in sys.modules if m.startswith('sklearn')))\n")
+    runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           check=True).stdout.strip() for _ in range(2)]
+    assert runs[0] != "[]" and runs[1] == "[]", runs

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ HOLDOUT_SEED = 0
 DEFAULT_FOLDS = 5
 PREPARED = "tabular"  # under the cache folder: one folder per prepared table
 DEV_FILE, HOLDOUT_FILE, META_FILE = "dev.pkl", "test.pkl", "meta.json"  # test* is sealed
+FOLDS_FILE = "folds.npz"  # each seed's fold of every development row
 
 
 @dataclass(frozen=True)
@@ -64,16 +65,9 @@ class Checked:
 
     def prepare(self, cache_dir: Path, seeds: tuple[int, ...],
                 folds: int = DEFAULT_FOLDS) -> Table:
-        """The dev/holdout split, written once under `cache_dir`."""
-        from sklearn.model_selection import train_test_split
-
+        """The dev/holdout split and each seed's folds, written once under `cache_dir`; a
+        later run on the same rows and protocol reads them back without scikit-learn."""
         source, frame, kind = self.source, self.frame, self.kind
-        dev, holdout = train_test_split(
-            frame, test_size=max(1, round(len(frame) * HOLDOUT_FRACTION)),
-            random_state=HOLDOUT_SEED,
-            stratify=frame[source.target] if kind == "classification" else None)
-        if kind == "classification":
-            folds = max(2, min(folds, int(dev[source.target].value_counts().min())))
         digest = hashlib.sha256()
         digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
         digest.update(json.dumps({"columns": [str(c) for c in frame.columns],
@@ -83,11 +77,25 @@ class Checked:
                                  ).encode())
         content_hash = digest.hexdigest()[:16]
         directory = cache_dir / PREPARED / f"{_safe(source.name)}-{content_hash}"
+        split = None
+        if (directory / META_FILE).exists():
+            folds = int(json.loads((directory / META_FILE).read_text())["folds"])
+        else:
+            from sklearn.model_selection import train_test_split
+
+            split = train_test_split(
+                frame, test_size=max(1, round(len(frame) * HOLDOUT_FRACTION)),
+                random_state=HOLDOUT_SEED,
+                stratify=frame[source.target] if kind == "classification" else None)
+            if kind == "classification":  # as many folds as the smallest class allows
+                folds = max(2, min(folds, int(split[0][source.target].value_counts().min())))
         table = Table(name=source.name, directory=directory, target=source.target, kind=kind,
                       metric=self.metric, seeds=seeds, folds=folds, content_hash=content_hash,
                       origin=source.origin, rows=len(frame), notes=self.notes)
-        if not (directory / META_FILE).exists():
-            _write(table, dev, holdout)
+        if split is not None:
+            _write(table, *split)
+        elif not (directory / FOLDS_FILE).exists():  # prepared by a version without it
+            _write_folds(table, pd.read_pickle(directory / DEV_FILE))
         return table
 
 
@@ -186,10 +194,33 @@ def _metric(kind: str, name: str | None, classes: int) -> Metric:
     return Metric(name, table[name])
 
 
+def fold_of(kind: str, folds: int, y: np.ndarray, seed: int) -> np.ndarray:
+    """The validation fold of each development row in the CV repeat of `seed` (stratified
+    for classification; the class encoding does not change it)."""
+    from sklearn.model_selection import KFold, StratifiedKFold
+
+    splitter = (StratifiedKFold(folds, shuffle=True, random_state=seed)
+                if kind == "classification" else KFold(folds, shuffle=True, random_state=seed))
+    assignment = np.empty(len(y), dtype=np.int32)
+    for index, (_, valid) in enumerate(splitter.split(np.zeros(len(y)), y)):
+        assignment[valid] = index
+    return assignment
+
+
+def _write_folds(table: Table, dev: pd.DataFrame) -> None:
+    y = dev[table.target].astype(str) if table.kind == "classification" else dev[table.target]
+    tmp = table.directory / f".{FOLDS_FILE}.tmp.npz"  # np.savez adds .npz to other names
+    np.savez(tmp, **{str(seed): fold_of(table.kind, table.folds, y.to_numpy(), seed)
+                     for seed in table.seeds})
+    os.replace(tmp, table.directory / FOLDS_FILE)
+
+
 def _write(table: Table, dev: pd.DataFrame, holdout: pd.DataFrame) -> None:
     table.directory.mkdir(parents=True, exist_ok=True)
-    dev.reset_index(drop=True).to_pickle(table.directory / DEV_FILE)
+    dev = dev.reset_index(drop=True)
+    dev.to_pickle(table.directory / DEV_FILE)
     holdout.reset_index(drop=True).to_pickle(table.directory / HOLDOUT_FILE)
+    _write_folds(table, dev)
     meta = {"name": table.name, "target": table.target, "kind": table.kind,
             "metric": table.metric.name, "direction": table.metric.direction.value,
             "seeds": list(table.seeds), "folds": table.folds,
@@ -212,6 +243,7 @@ class Labelled:
     kind: str
     metric: Metric
     folds: int
+    fold_of: dict[int, np.ndarray] = field(default_factory=dict)  # by seed, when prepared
 
     @classmethod
     def load(cls, table: Table) -> Labelled:
@@ -228,18 +260,21 @@ class Labelled:
         else:
             y_dev = dev[table.target].to_numpy(dtype=float)
             y_hold = holdout[table.target].to_numpy(dtype=float)
+        prepared: dict[int, np.ndarray] = {}
+        if (table.directory / FOLDS_FILE).exists():
+            with np.load(table.directory / FOLDS_FILE) as stored:
+                prepared = {int(seed): stored[seed] for seed in stored.files}
         return cls(dev.drop(columns=[table.target]), y_dev,
                    holdout.drop(columns=[table.target]), y_hold, classes, table.kind,
-                   table.metric, table.folds)
+                   table.metric, table.folds, prepared)
 
     def splits(self, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
         """The (train, validation) row indices of one CV repeat."""
-        from sklearn.model_selection import KFold, StratifiedKFold
-
-        splitter = (StratifiedKFold(self.folds, shuffle=True, random_state=seed)
-                    if self.kind == "classification"
-                    else KFold(self.folds, shuffle=True, random_state=seed))
-        return [(train, valid) for train, valid in splitter.split(self.X_dev, self.y_dev)]
+        assignment = self.fold_of.get(seed)
+        if assignment is None:
+            assignment = fold_of(self.kind, self.folds, self.y_dev, seed)
+        return [(np.flatnonzero(assignment != k), np.flatnonzero(assignment == k))
+                for k in range(self.folds)]
 
 
 def label_values(table: Table) -> list[Any]:
