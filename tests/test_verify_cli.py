@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import re
+import sqlite3
+from contextlib import closing
+from pathlib import Path
 
 import pytest
 
@@ -42,17 +47,33 @@ class Script:
                         proposer=self.name)
 
 
-@pytest.fixture()
-def study(cli_env, shakespeare_data):
+@pytest.fixture(scope="session")
+def study_store(shakespeare_data, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """baseline -> #1 BLOCK_SIZE 64 (a large gain at 1 s) -> #2 + a constant nothing reads;
-    both kept whatever the noise (a keep floor far below zero), as the store a `run` leaves."""
+    both kept whatever the noise (a keep floor far below zero), as the store a `run` leaves.
+    Trained once per test session, even across xdist workers; each test gets a copy."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # shared by the workers of this session (pytest-xdist's recipe)
+    folder = base / "verify-study"
+    folder.mkdir(exist_ok=True)
+    path, done = folder / "store.db", folder / "done"
+    with (folder / "lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # one worker trains, the others wait for it
+        if not done.exists():
+            _train_study(path, shakespeare_data)
+            done.touch()
+    return path
+
+
+def _train_study(path: Path, data) -> None:
     codes = [baseline_with(BLOCK_SIZE=64)]
     codes.append(codes[0] + "\nUNUSED = 1\n")
-    store = Store(cli_env["AUTORESEARCH_STORAGE"])
+    store = Store(path)
     executor = make_executor("local", 1)
-    record = store.study(TASK.name, TASK.metric, 1.0, shakespeare_data.content_hash,
-                         shakespeare_data.source, c.study_setup(executor, "local", "auto"))
-    loop = ResearchLoop(task=TASK, data=shakespeare_data, store=store, study=record,
+    record = store.study(TASK.name, TASK.metric, 1.0, data.content_hash, data.source,
+                         c.study_setup(executor, "local", "auto"))
+    loop = ResearchLoop(task=TASK, data=data, store=store, study=record,
                         proposer=Script(codes), strategy=Chain(TASK.metric),
                         acceptance=Acceptance(TASK.metric, min_delta=-100.0),
                         executor=executor, settings=RunSettings(JobOptions(1.0, device="auto")))
@@ -63,7 +84,19 @@ def study(cli_env, shakespeare_data):
         executor.shutdown()
         store.close()
     assert [e.status for e in loop.history()] == [Status.KEPT] * 3, loop.history()[-1].reason
-    return loop.history()
+
+
+@pytest.fixture()
+def study(cli_env, study_store: Path):
+    """The study above, in this test's own store (the tests add runs to it)."""
+    with closing(sqlite3.connect(study_store)) as source, \
+            closing(sqlite3.connect(cli_env["AUTORESEARCH_STORAGE"])) as copy:
+        source.backup(copy)
+    store = Store(cli_env["AUTORESEARCH_STORAGE"])
+    try:
+        return store.experiments(store.studies(TASK.name)[-1])
+    finally:
+        store.close()
 
 
 def test_ablate_measures_each_kept_change_and_the_views_show_it(cli_env, study, tmp_path):
