@@ -12,8 +12,8 @@ BENCH = Path(__file__).parents[1] / "bench" / "search_efficiency.py"
 
 def test_the_search_benchmark_runs_every_search_and_prints_the_ratios(cli_env):
     done = subprocess.run(
-        [sys.executable, str(BENCH), "--train-seconds", "1", "--equivalents", "5",
-         "--every", "5", "--repeats", "1", "--searches", "screened,greedy,random",
+        [sys.executable, str(BENCH), "--train-seconds", "1", "--equivalents", "3",
+         "--every", "3", "--repeats", "1", "--searches", "screened,greedy,random",
          "--eval-seeds", "7", "--max-foreign-load", "1"],
         env=cli_env, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stderr[-3000:]
