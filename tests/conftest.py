@@ -52,15 +52,21 @@ def baseline_with(**knobs: object) -> str:
     return apply_knobs(code, parse_knobs(code), knobs)
 
 
+def shared_folder(factory: pytest.TempPathFactory, name: str) -> Path:
+    """A folder every xdist worker of this test session shares (pytest-xdist's recipe)."""
+    base = factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent
+    folder = base / name
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
 @pytest.fixture(scope="session")
 def real_store(cache_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Baseline plus 2 experiments of the real loop, 1 s of training per seed run (made once per
     test session, even across xdist workers; the dashboard and report tests read it)."""
-    base = tmp_path_factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        base = base.parent  # shared by the workers of this session (pytest-xdist's recipe)
-    folder = base / "real-run"
-    folder.mkdir(exist_ok=True)
+    folder = shared_folder(tmp_path_factory, "real-run")
     path, done = folder / "store.db", folder / "done"
     with (folder / "lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # one worker runs the loop, the others wait for it

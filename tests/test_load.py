@@ -19,7 +19,7 @@ from autoresearch.sandbox.load import busy_seconds, machine_busy, share
 from autoresearch.sandbox.runner import run_seed, server_key
 from autoresearch.tasks import get_task
 
-from .conftest import baseline_with, run_cli
+from .conftest import baseline_with, run_cli, shared_folder
 
 
 def test_share_splits_own_and_foreign_cpu() -> None:
@@ -64,10 +64,6 @@ def _hog(core: int, stop: multiprocessing.synchronize.Event) -> None:
 def hogs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HogsOn]:
     """Busy processes pinned to given cores, `each` per core, while a block runs; one test
     with hogs at a time across xdist workers (two at once starve each other's runs)."""
-    base = tmp_path_factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        base = base.parent
-
     @contextlib.contextmanager
     def on(cores: Iterable[int], each: int) -> Iterator[None]:
         stop = multiprocessing.Event()
@@ -82,7 +78,7 @@ def hogs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HogsOn]:
             for hog in started:
                 hog.join(5)
 
-    with (base / "hogs.lock").open("w") as lock:
+    with (shared_folder(tmp_path_factory, "hogs") / "lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         yield on
 

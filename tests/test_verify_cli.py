@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import fcntl
 import json
-import os
 import re
 import sqlite3
 from contextlib import closing
@@ -23,7 +22,7 @@ from autoresearch.search.strategy import Plan, Strategy
 from autoresearch.storage import Store
 from autoresearch.tasks import get_task
 
-from .conftest import baseline_with, run_cli
+from .conftest import baseline_with, run_cli, shared_folder
 
 TASK = get_task("shakespeare")
 
@@ -52,11 +51,7 @@ def study_store(shakespeare_data, tmp_path_factory: pytest.TempPathFactory) -> P
     """baseline -> #1 BLOCK_SIZE 64 (a large gain at 1 s) -> #2 + a constant nothing reads;
     both kept whatever the noise (a keep floor far below zero), as the store a `run` leaves.
     Trained once per test session, even across xdist workers; each test gets a copy."""
-    base = tmp_path_factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        base = base.parent  # shared by the workers of this session (pytest-xdist's recipe)
-    folder = base / "verify-study"
-    folder.mkdir(exist_ok=True)
+    folder = shared_folder(tmp_path_factory, "verify-study")
     path, done = folder / "store.db", folder / "done"
     with (folder / "lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # one worker trains, the others wait for it
