@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import fcntl
 import os
+import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -60,6 +62,13 @@ def shared_folder(factory: pytest.TempPathFactory, name: str) -> Path:
     folder = base / name
     folder.mkdir(exist_ok=True)
     return folder
+
+
+def copy_store(source: Path, target: Path) -> Path:
+    """A private copy of a store (SQLite's backup: consistent even beside its WAL)."""
+    with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(target)) as dst:
+        src.backup(dst)
+    return target
 
 
 @pytest.fixture(scope="session")

@@ -5,8 +5,6 @@ from __future__ import annotations
 import fcntl
 import json
 import re
-import sqlite3
-from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -22,7 +20,7 @@ from autoresearch.search.strategy import Plan, Strategy
 from autoresearch.storage import Store
 from autoresearch.tasks import get_task
 
-from .conftest import baseline_with, run_cli, shared_folder
+from .conftest import baseline_with, copy_store, run_cli, shared_folder
 
 TASK = get_task("shakespeare")
 
@@ -84,10 +82,7 @@ def _train_study(path: Path, data) -> None:
 @pytest.fixture()
 def study(cli_env, study_store: Path):
     """The study above, in this test's own store (the tests add runs to it)."""
-    with closing(sqlite3.connect(study_store)) as source, \
-            closing(sqlite3.connect(cli_env["AUTORESEARCH_STORAGE"])) as copy:
-        source.backup(copy)
-    store = Store(cli_env["AUTORESEARCH_STORAGE"])
+    store = Store(copy_store(study_store, Path(cli_env["AUTORESEARCH_STORAGE"])))
     try:
         return store.experiments(store.studies(TASK.name)[-1])
     finally:

@@ -3,16 +3,14 @@ it."""
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import copy_store
 
 
 @pytest.fixture()
 def real_copy(real_store: Path, tmp_path: Path) -> Path:
     """A private copy of the real store, for tests that write to it."""
-    target = tmp_path / "store.db"
-    with sqlite3.connect(real_store) as src, sqlite3.connect(target) as dst:
-        src.backup(dst)
-    return target
+    return copy_store(real_store, tmp_path / "store.db")

@@ -160,7 +160,7 @@ def test_prepared_folds_are_scikit_learns_and_are_read_back_without_it(tmp_path:
     for source, splitter in ((datasets.Source("c", frame, "label", "x"), StratifiedKFold),
                              (datasets.Source("r", regression, "y", "x"), KFold)):
         data = Labelled.load(prepare(source, tmp_path, (3, 4)))
-        assert sorted(data.fold_of) == [3, 4]  # written with the table
+        assert sorted(data.folds_by_seed) == [3, 4]  # written with the table
         for seed in (3, 4, 5):  # 5 was not prepared: split on demand, the same way
             expected = splitter(data.folds, shuffle=True, random_state=seed).split(
                 data.X_dev, data.y_dev)

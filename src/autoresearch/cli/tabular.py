@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
@@ -48,13 +49,13 @@ def run_pipeline(request: RunRequest, console: Console) -> None:
     if not timeout > 0:
         raise UsageError(f"--train-seconds must be > 0, got {timeout:g}")
     started = time.monotonic()
-    source, framework, parts = _source(request, console)
-    require(framework)
     cache = c.cache_dir(request.cache_dir)
+    source, framework, parts = _source(request, cache, console)
+    require(framework)
     # Bad input is refused before the store is opened and a worker started: it leaves nothing.
     checked = check(source, request.metric)
-    ready = _prepared(request, checked, framework, parts, console) if parts is not None \
-        else None
+    ready = _prepared(request, cache, checked, framework, parts, console) \
+        if parts is not None else None
     store = c.open_store(request.storage)
     workers = request.workers or len(cores())
     # Started before the table is prepared: the workers import their libraries meanwhile.
@@ -64,7 +65,8 @@ def run_pipeline(request: RunRequest, console: Console) -> None:
                                        *label_places(source, cache, request.source)),
                                ahead=request.seeds)
     try:
-        table, space, user = ready or _prepared(request, checked, framework, None, console)
+        table, space, user = ready or _prepared(request, cache, checked, framework, None,
+                                                console)
         slots = _slot_proposer(request, table.task_name, console)
         study = store.study(table.task_name, table.metric, timeout, table.content_hash,
                             table.origin)
@@ -95,8 +97,8 @@ def run_pipeline(request: RunRequest, console: Console) -> None:
     _report(console, loop, space)
 
 
-def _source(request: RunRequest, console: Console) -> tuple[Source, str, Decomposed | None]:
-    cache = c.cache_dir(request.cache_dir)
+def _source(request: RunRequest, cache: Path, console: Console
+            ) -> tuple[Source, str, Decomposed | None]:
     parts = None
     framework = request.framework
     source_file = request.source
@@ -134,11 +136,12 @@ def _source(request: RunRequest, console: Console) -> tuple[Source, str, Decompo
     return source, framework, parts
 
 
-def _prepared(request: RunRequest, checked: Checked, framework: str, parts: Decomposed | None,
-              console: Console) -> tuple[Table, SearchSpace, Adapted | None]:
+def _prepared(request: RunRequest, cache: Path, checked: Checked, framework: str,
+              parts: Decomposed | None, console: Console
+              ) -> tuple[Table, SearchSpace, Adapted | None]:
     """The table, its search space and, for a pipeline file, the user's functions in it (run
     once on a slice)."""
-    table = checked.prepare(c.cache_dir(request.cache_dir), request.seeds)
+    table = checked.prepare(cache, request.seeds)
     space = space_for(framework, table.kind)
     if parts is None:
         return table, space, None

@@ -243,7 +243,8 @@ class Labelled:
     kind: str
     metric: Metric
     folds: int
-    fold_of: dict[int, np.ndarray] = field(default_factory=dict)  # by seed, when prepared
+    # Each seed's fold of every development row, as prepared with the table (fold_of).
+    folds_by_seed: dict[int, np.ndarray] = field(default_factory=dict)
 
     @classmethod
     def load(cls, table: Table) -> Labelled:
@@ -270,7 +271,7 @@ class Labelled:
 
     def splits(self, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
         """The (train, validation) row indices of one CV repeat."""
-        assignment = self.fold_of.get(seed)
+        assignment = self.folds_by_seed.get(seed)
         if assignment is None:
             assignment = fold_of(self.kind, self.folds, self.y_dev, seed)
         return [(np.flatnonzero(assignment != k), np.flatnonzero(assignment == k))
