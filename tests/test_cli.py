@@ -6,6 +6,8 @@ import csv
 import json
 import re
 import sqlite3
+import subprocess
+import sys
 
 import pytest
 
@@ -119,3 +121,14 @@ def test_every_command_is_covered_by_the_mistyped_option_test(cli_env):
     listed = run_cli(["--help"], cli_env).stdout
     assert set(re.findall(r"│ (\w+)\s{2,}", listed)) <= set(COMMANDS)
     assert all(c in listed for c in COMMANDS)
+
+
+def test_the_command_line_starts_without_the_heavy_libraries():
+    """Optuna, SciPy, pandas and torch cost 0.1-1 s each to import; a command that does not
+    use them does not wait for them, and a tabular run starts its workers sooner."""
+    probe = ("import sys, autoresearch.cli\n"
+             "print([m for m in ('optuna', 'scipy', 'pandas', 'sklearn', 'torch') "
+             "if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "[]"

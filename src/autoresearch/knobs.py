@@ -15,11 +15,12 @@ import math
 import random
 import re
 from dataclasses import dataclass, replace
-from typing import Any
-
-import optuna.distributions as od
+from typing import TYPE_CHECKING, Any
 
 from autoresearch.bundle import python_sections
+
+if TYPE_CHECKING:
+    import optuna.distributions as od
 
 CATEGORIES = ("hyperparameter", "architectural", "optimizer", "regularization")
 _ANNOTATION = re.compile(
@@ -46,6 +47,10 @@ class Knob:
     end_col: int = 0
 
     def distribution(self) -> od.BaseDistribution:
+        # Imported here: every command reads knobs, only the search samples them, and
+        # Optuna costs 0.15 s of start-up.
+        import optuna.distributions as od
+
         if self.kind == "log":
             return od.FloatDistribution(self.low, self.high, log=True)  # type: ignore[arg-type]
         if self.kind == "float":

@@ -15,10 +15,7 @@ import math
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
-
-import optuna
-from optuna.trial import create_trial
+from typing import TYPE_CHECKING, Any
 
 from autoresearch.analysis.combo import Combo, combo_of
 from autoresearch.analysis.pipeline import Pruned, default_margin, interactions
@@ -26,9 +23,11 @@ from autoresearch.metric import Direction, Metric
 from autoresearch.pipeline.space import Implementation, SearchSpace
 from autoresearch.records import Experiment, Mode
 
+if TYPE_CHECKING:
+    import optuna
+
 GRID_LIMIT = 20  # more variants than this in the winning region: TPE instead of a grid
 NEAR_MISSES = 6
-optuna.logging.set_verbosity(optuna.logging.WARNING)
 
 
 @dataclass(frozen=True)
@@ -192,6 +191,12 @@ class Planner:
 
     def _tpe(self, history: list[Experiment], region: dict[str, list[Implementation]]
              ) -> optuna.Study:
+        # Imported here: Optuna costs 0.15 s of start-up, on the path to the first fits, and
+        # only EXPLOIT's larger regions use it.
+        import optuna
+        from optuna.trial import create_trial
+
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
         direction = "minimize" if self.metric.direction is Direction.MIN else "maximize"
         sampler = optuna.samplers.TPESampler(seed=self.rng.randrange(2**31), n_startup_trials=5,
                                              constant_liar=True)

@@ -15,13 +15,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-# scipy.special's inverse Student-t: the same quantile as scipy.stats.t.ppf, without the
-# 0.7 s import of scipy.stats on every command.
-from scipy.special import stdtrit
-
 from autoresearch.analysis.ablation import verdict
 from autoresearch.analysis.noise import Noise
-from autoresearch.analysis.paired import Paired, interval, paired
+from autoresearch.analysis.paired import Paired, interval, paired, t_quantile
 from autoresearch.records import Experiment, FailureKind, SeedRun, Status
 from autoresearch.tasks import Metric
 
@@ -65,8 +61,8 @@ class Acceptance:
             return self._mean_rule(pair, incumbent, min_seeds)
         if noise.sd is None and pair.n < 2:
             return None  # nothing yet says how large a difference noise makes
-        t_keep = float(stdtrit(max(pair.dof, 1), 1 - self.alpha_keep))
-        t_stop = float(stdtrit(max(pair.dof, 1), 1 - self.alpha_stop))
+        t_keep = t_quantile(pair.dof, 1 - self.alpha_keep)
+        t_stop = t_quantile(pair.dof, 1 - self.alpha_stop)
         low, high = pair.mean - t_keep * pair.se, pair.mean + t_stop * pair.se
         against = f"vs #{incumbent.number}: {pair.text()}"
         if pair.n >= min_seeds and low > self.min_delta:
@@ -100,7 +96,7 @@ class Acceptance:
     def close(self, candidate: Experiment, incumbent: Experiment, noise: Noise) -> bool:
         """A keep near the limit of credibility: the bound's margin is under half the gain."""
         pair = paired(candidate, incumbent, self.metric, noise)
-        t_keep = float(stdtrit(max(pair.dof, 1), 1 - self.alpha_keep))
+        t_keep = t_quantile(pair.dof, 1 - self.alpha_keep)
         return t_keep * pair.se > pair.mean / 2
 
     def _mean_rule(self, pair: Paired, incumbent: Experiment, planned: int) -> Verdict | None:

@@ -12,10 +12,7 @@ from __future__ import annotations
 
 import random
 import warnings
-from typing import Any
-
-import optuna
-from optuna.trial import TrialState, create_trial
+from typing import TYPE_CHECKING, Any
 
 from autoresearch.errors import ProposalError
 from autoresearch.knobs import Knob, KnobError, apply_knobs, format_value, parse_knobs
@@ -23,13 +20,17 @@ from autoresearch.records import Experiment, Mode, Proposal, Status
 from autoresearch.search.proposer import ProposalContext
 from autoresearch.tasks import Direction
 
+if TYPE_CHECKING:
+    import optuna
+
+# Optuna is imported where a study is built or read: it costs 0.15 s of start-up, which every
+# command would pay (this module is imported by the CLI) and a tabular run pays on the path to
+# its first fits.
 TPE_AFTER = 8  # scored experiments before TPE takes over from local moves (TPE's own start-up
 # counts the same: a failed or unfinished trial tells it nothing)
 KNOBS_CHANGED = {Mode.INCREMENTAL: (1, 2), Mode.DIVERSIFICATION: (2, 3),
                  Mode.EXPLORATION: (3, 5)}
 MAX_TRIES = 50
-
-optuna.logging.set_verbosity(optuna.logging.WARNING)
 
 
 class OfflineProposer:
@@ -95,6 +96,8 @@ def parse_values(code: str) -> dict[str, Any]:
 def _sampler(mode: Mode, study: optuna.Study, local: bool) -> str:
     """uniform (exploration), tpe once enough experiments were scored, else local steps (or
     uniform redraws, as TPE's own start-up would make)."""
+    from optuna.trial import TrialState
+
     if mode is Mode.EXPLORATION:
         return "uniform"
     scored = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
@@ -155,6 +158,9 @@ def _local(knob: Knob, rng: random.Random) -> Any:
 def _history_study(context: ProposalContext, knobs: dict[str, Knob],
                    rng: random.Random) -> optuna.Study:
     """An in-memory Optuna study rebuilt from the store, so resuming loses nothing."""
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
     direction = "minimize" if context.metric.direction is Direction.MIN else "maximize"
     with warnings.catch_warnings():  # multivariate and constant_liar are marked experimental
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
@@ -172,6 +178,8 @@ def _history_study(context: ProposalContext, knobs: dict[str, Knob],
 def _as_trial(experiment: Experiment, knobs: dict[str, Knob]) -> optuna.trial.FrozenTrial | None:
     """A scored experiment as a complete trial, a failed one as failed, one in flight as
     running (the constant liar's pending point)."""
+    from optuna.trial import TrialState, create_trial
+
     params = {n: v for n, v in experiment.proposal.knobs.items()
               if n in knobs and knobs[n].contains(v)}
     if not params:
