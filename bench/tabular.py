@@ -1,10 +1,12 @@
 """Tabular search: our engine against a plain sequential scikit-learn loop over the same combos.
 
     python bench/tabular.py [--datasets kr-vs-kp,heart-statlog,diabetes] [-n 24]
-                            [--seeds 42,137] [--workers N]
+                            [--seeds 42,137] [--workers N] [--repeats R]
+                            [--multi PATH/TO/autoresearch-multi/bin/autoresearch]
 
 Engine: the real command, `autoresearch run --dataset NAME -n N --offline --proposer offline`,
-in a fresh process and store (import time, table preparation and worker start-up included);
+in a fresh process, store and cache (import time, table preparation and worker start-up
+included);
 times are read from the store (when each experiment was finished) against the moment the
 command was started. Plain loop: the combos the engine tried, in the same order, each scored
 in full (every seed, every fold; no early stop, no parallel workers; scikit-learn free to use
@@ -12,12 +14,23 @@ every core), in this process, timed from its first fit; equal work in the sense 
 space and the same combos. Both use the same folds and the same scoring, so a combo scores the
 same in both. Time to target: when a combo with a CV mean at or above the target was known
 (the engine: kept, holdout scored). The holdout column is the best combo's sealed holdout.
+
+`--multi`: autoresearch-multi's command (issue 15's reference; install it in a venv of its own,
+its command is also called `autoresearch`: `python -m venv multi && multi/bin/pip install
+autoresearch-multi==0.1.0`), run in template mode on the same rows as a CSV, its wall time
+from start to exit and the best accuracy by its own CV, side by side with ours: the target is
+our time to target at most a third of its wall. Its labels are written as integer codes (its
+xgboost models crash on text labels). `--repeats R` runs the engine (and autoresearch-multi)
+R times, interleaved, and prints the median and the range.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
+import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -51,6 +64,7 @@ class Result:
 
 def engine(name: str, n: int, seeds: str, workers: int | None, cache: Path,
            target: float) -> tuple[Result, list[Experiment], Table]:
+    cache.mkdir(parents=True)
     store_path = cache / f"{name}.db"
     env = {**os.environ, "AUTORESEARCH_CACHE": str(cache), "AUTORESEARCH_OFFLINE": "1"}
     env = {k: v for k, v in env.items() if not k.endswith("_API_KEY")}
@@ -113,6 +127,40 @@ def plain_loop(table: Table, history: list[Experiment], target: float) -> Result
     return Result(reached, best[0] if best else None, holdout, wall, len(history))
 
 
+def multi(command: str, name: str, cache: Path) -> tuple[float, float | None, int | None]:
+    """autoresearch-multi on the dataset's rows: (wall seconds, best accuracy by its CV,
+    combos tried)."""
+    source = datasets.named(name, cache, True)
+    frame = source.frame.drop(columns=[source.target])
+    frame["target"] = pd.factorize(source.frame[source.target], sort=True)[0]
+    folder = Path(tempfile.mkdtemp(prefix="bench-multi-", dir=cache))
+    frame.to_csv(folder / f"{name}.csv", index=False)
+    env = {**os.environ, "AUTORESEARCH_TELEMETRY": "0", "OMP_WAIT_POLICY": "PASSIVE"}
+    env = {k: v for k, v in env.items() if not k.endswith("_API_KEY")}
+    started = time.time()
+    done = subprocess.run([command, f"{name}.csv", "--target", "target"], cwd=folder, env=env,
+                          capture_output=True, text=True, timeout=3600)
+    wall = time.time() - started
+    if done.returncode != 0:
+        raise SystemExit(f"autoresearch-multi failed:\n{done.stdout[-3000:]}\n"
+                         f"{done.stderr[-3000:]}")
+    best = re.search(r"^Best\s+([\d.]+)%", done.stdout, re.MULTILINE)
+    combos = re.search(r"\((\d+) combos", done.stdout)
+    return (wall, float(best.group(1)) / 100 if best else None,
+            int(combos.group(1)) if combos else None)
+
+
+def _spread(values: list[float | None], unit: str = "s") -> str:
+    """The median and, for several runs, the range; "-" when a run missed."""
+    if not values or any(v is None for v in values):
+        return "-"
+    known = [v for v in values if v is not None]
+    median = statistics.median(known)
+    if len(known) == 1:
+        return f"{median:.1f} {unit}"
+    return f"{median:.1f} {unit} ({min(known):.1f}-{max(known):.1f})"
+
+
 def _cell(value: float | None, unit: str = "", digits: int = 4) -> str:
     if value is None:
         return "-"
@@ -125,21 +173,41 @@ def main(argv: list[str]) -> int:
     parser.add_argument("-n", type=int, default=24, help="experiments per run")
     parser.add_argument("--seeds", default="42,137")
     parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument("--repeats", type=int, default=1,
+                        help="runs of the engine (and of autoresearch-multi), interleaved")
+    parser.add_argument("--multi", default=None,
+                        help="autoresearch-multi's command, to run it side by side")
     args = parser.parse_args(argv)
-    cache = Path(tempfile.mkdtemp(prefix="bench-tabular-"))
+    root = Path(tempfile.mkdtemp(prefix="bench-tabular-"))
+    fresh = (root / f"run-{i}" for i in itertools.count())  # a cache and store per run
     print(f"load average before: {' '.join(f'{v:.2f}' for v in os.getloadavg())}; "
           f"{os.cpu_count()} cores; -n {args.n}, seeds {args.seeds}")
+    multi_columns = " | autoresearch-multi: wall | its best (its CV) | ours / its wall" \
+        if args.multi else ""
     print("| data | target | engine: to target | best CV | holdout | wall (experiments) "
-          "| plain loop: to target | best CV | holdout | wall |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+          f"| plain loop: to target | best CV | holdout | wall{multi_columns} |")
+    print("|---" * (10 + (3 if args.multi else 0)) + "|")
     for name in args.datasets.split(","):
         target = TARGETS.get(name, float("inf"))
-        ours, history, table = engine(name, args.n, args.seeds, args.workers, cache, target)
+        runs, theirs = [], []
+        for _ in range(args.repeats):  # interleaved: a drift of the machine hits both alike
+            if args.multi:
+                theirs.append(multi(args.multi, name, root))
+            runs.append(engine(name, args.n, args.seeds, args.workers, next(fresh), target))
+        ours, history, table = runs[-1]
         plain = plain_loop(table, history, target)
-        print(f"| {name} | {target:.4f} | {_cell(ours.to_target, 's')} | {_cell(ours.best)} | "
-              f"{_cell(ours.holdout)} | {ours.wall:.1f} s ({ours.combos}) | "
-              f"{_cell(plain.to_target, 's')} | {_cell(plain.best)} | {_cell(plain.holdout)} | "
-              f"{plain.wall:.1f} s |", flush=True)
+        times = [r[0].to_target for r in runs]
+        row = (f"| {name} | {target:.4f} | {_spread(times)} | {_cell(ours.best)} | "
+               f"{_cell(ours.holdout)} | {_spread([r[0].wall for r in runs])} ({ours.combos}) | "
+               f"{_cell(plain.to_target, 's')} | {_cell(plain.best)} | {_cell(plain.holdout)} | "
+               f"{plain.wall:.1f} s |")
+        if args.multi:
+            walls = [t[0] for t in theirs]
+            ratio = statistics.median(walls) / statistics.median(times) \
+                if all(t is not None for t in times) else None
+            row += (f" {_spread(walls)} ({theirs[-1][2]} combos) | {_cell(theirs[-1][1])} | "
+                    f"{'1/' + format(ratio, '.1f') if ratio else '-'} |")
+        print(row, flush=True)
     print(f"load average after: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
     return 0
 

@@ -16,6 +16,7 @@ import pandas as pd
 from autoresearch.errors import UsageError
 from autoresearch.metric import Direction, Metric
 from autoresearch.pipeline.datasets import Source, packaged_file
+from autoresearch.pipeline.splits import fold_of, holdout
 
 CLASSIFICATION_METRICS = {"accuracy": Direction.MAX, "balanced_accuracy": Direction.MAX,
                           "roc_auc": Direction.MAX, "f1_macro": Direction.MAX,
@@ -54,8 +55,7 @@ class Table:
 @dataclass(frozen=True)
 class Checked:
     """A source fit for cross-validation with a holdout: cleaned, its kind and metric chosen.
-    Checking needs no scikit-learn (the split does), so bad input is refused before a run
-    opens its store or starts a worker."""
+    Bad input is refused before a run opens its store or starts a worker."""
 
     source: Source
     frame: pd.DataFrame
@@ -65,8 +65,9 @@ class Checked:
 
     def prepare(self, cache_dir: Path, seeds: tuple[int, ...],
                 folds: int = DEFAULT_FOLDS) -> Table:
-        """The dev/holdout split and each seed's folds, written once under `cache_dir`; a
-        later run on the same rows and protocol reads them back without scikit-learn."""
+        """The dev/holdout split and each seed's folds (scikit-learn's, see splits.py),
+        written once under `cache_dir`; a later run on the same rows and protocol reads them
+        back."""
         source, frame, kind = self.source, self.frame, self.kind
         digest = hashlib.sha256()
         digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
@@ -81,12 +82,10 @@ class Checked:
         if (directory / META_FILE).exists():
             folds = int(json.loads((directory / META_FILE).read_text())["folds"])
         else:
-            from sklearn.model_selection import train_test_split
-
-            split = train_test_split(
-                frame, test_size=max(1, round(len(frame) * HOLDOUT_FRACTION)),
-                random_state=HOLDOUT_SEED,
-                stratify=frame[source.target] if kind == "classification" else None)
+            train, test = holdout(frame[source.target].to_numpy(),
+                                  max(1, round(len(frame) * HOLDOUT_FRACTION)), HOLDOUT_SEED,
+                                  stratify=kind == "classification")
+            split = frame.iloc[train], frame.iloc[test]
             if kind == "classification":  # as many folds as the smallest class allows
                 folds = max(2, min(folds, int(split[0][source.target].value_counts().min())))
         table = Table(name=source.name, directory=directory, target=source.target, kind=kind,
@@ -192,19 +191,6 @@ def _metric(kind: str, name: str | None, classes: int) -> Metric:
         raise UsageError(f"--metric {name!r} does not fit a {kind} target; use one of "
                          f"{', '.join(table)}")
     return Metric(name, table[name])
-
-
-def fold_of(kind: str, folds: int, y: np.ndarray, seed: int) -> np.ndarray:
-    """The validation fold of each development row in the CV repeat of `seed` (stratified
-    for classification; the class encoding does not change it)."""
-    from sklearn.model_selection import KFold, StratifiedKFold
-
-    splitter = (StratifiedKFold(folds, shuffle=True, random_state=seed)
-                if kind == "classification" else KFold(folds, shuffle=True, random_state=seed))
-    assignment = np.empty(len(y), dtype=np.int32)
-    for index, (_, valid) in enumerate(splitter.split(np.zeros(len(y)), y)):
-        assignment[valid] = index
-    return assignment
 
 
 def _write_folds(table: Table, dev: pd.DataFrame) -> None:
