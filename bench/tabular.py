@@ -64,7 +64,7 @@ class Result:
 
 def engine(name: str, n: int, seeds: str, workers: int | None, cache: Path,
            target: float) -> tuple[Result, list[Experiment], Table]:
-    cache.mkdir(parents=True)
+    cache.mkdir(parents=True, exist_ok=True)
     store_path = cache / f"{name}.db"
     env = {**os.environ, "AUTORESEARCH_CACHE": str(cache), "AUTORESEARCH_OFFLINE": "1"}
     env = {k: v for k, v in env.items() if not k.endswith("_API_KEY")}

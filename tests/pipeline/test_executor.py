@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -43,9 +44,12 @@ def test_failures_stay_with_their_fold_and_the_worker_comes_back(mini) -> None:
     killed = executor.submit(CVJob(_model(code, "    import os\n    os.kill(os.getpid(), 9)"),
                                    0, 60)).result()
     assert killed.failure in (FailureKind.CRASH, FailureKind.OOM)
+    started = time.monotonic()
     worker_killed = executor.submit(CVJob(_model(
         code, "    import os\n    os.kill(os.getppid(), 9)"), 0, 60)).result()
     assert worker_killed.failure is FailureKind.CRASH
+    # Told at once that the worker is gone (a wait for the fold's exit once took 30 s).
+    assert time.monotonic() - started < 15
     slow = executor.submit(CVJob(_model(code, "    while True:\n        pass"), 0, 3)).result()
     assert slow.failure is FailureKind.TIMEOUT
     good = executor.submit(CVJob(code, 0, 60)).result()

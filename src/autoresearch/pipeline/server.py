@@ -105,6 +105,7 @@ class TableServer:
             preexec_fn=enter)
         theirs.close()
         self._events: dict[str, queue.SimpleQueue[dict[str, Any]]] = {}
+        self._gone = False  # the worker's end of the socket closed: no message will come
         self._lock = threading.Lock()
         threading.Thread(target=self._read, daemon=True).start()
 
@@ -141,7 +142,11 @@ class TableServer:
 
     def _queue(self, key: str) -> queue.SimpleQueue[dict[str, Any]]:
         with self._lock:
-            return self._events.setdefault(key, queue.SimpleQueue())
+            if key not in self._events:
+                self._events[key] = queue.SimpleQueue()
+                if self._gone:  # asked for after the worker died: answered at once
+                    self._events[key].put({"dead": True})
+            return self._events[key]
 
     def _read(self) -> None:
         while True:
@@ -150,10 +155,10 @@ class TableServer:
             except OSError:
                 data = b""
             if not data:
-                for q in list(self._events.values()):
-                    q.put({"dead": True})
-                self._queue("ready").put({"dead": True})
-                self._queue("started").put({"dead": True})
+                with self._lock:
+                    self._gone = True
+                    for q in self._events.values():
+                        q.put({"dead": True})
                 return
             message = json.loads(data)
             kind = next(iter(message))
