@@ -162,10 +162,11 @@ def _clean(source: Source) -> tuple[pd.DataFrame, list[str]]:
         frame = frame.drop(columns=empty)
     for column in frame.columns:
         values = frame[column]
-        if values.dtype == object or str(values.dtype) in ("string", "str", "category"):
+        if values.dtype == object or str(values.dtype) == "category":  # text dtypes: text
             kinds = {type(v).__name__ for v in values.dropna()}
             if len(kinds) > 1:
                 notes.append(f"column {column!r} mixes {'/'.join(sorted(kinds))}: read as text")
+        if values.dtype == object or str(values.dtype) in ("string", "str", "category"):
             frame[column] = values.where(values.isna(), values.astype(str)).astype(object)
     if len(frame.columns) < 2:
         raise UsageError(f"{source.name} has no feature column besides {target!r}")
