@@ -35,6 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -183,6 +184,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--multi", default=None,
                         help="autoresearch-multi's command, to run it side by side")
     args = parser.parse_args(argv)
+    # The plain loop fits the combos in this process: their warnings (deprecations, constant
+    # features) would bury the table; the engine keeps them in its folds' logs.
+    warnings.simplefilter("ignore")
     root = Path(tempfile.mkdtemp(prefix="bench-tabular-"))
     fresh = (root / f"run-{i}" for i in itertools.count())  # a cache and store per run
     print(f"load average before: {' '.join(f'{v:.2f}' for v in os.getloadavg())}; "

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 # Optuna is imported where a study is built or read: it costs 0.15 s of start-up, which every
 # command would pay (this module is imported by the CLI) and a tabular run pays on the path to
 # its first fits.
+
 TPE_AFTER = 8  # scored experiments before TPE takes over from local moves (TPE's own start-up
 # counts the same: a failed or unfinished trial tells it nothing)
 KNOBS_CHANGED = {Mode.INCREMENTAL: (1, 2), Mode.DIVERSIFICATION: (2, 3),
