@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import subprocess
+import sys
 import time
 from dataclasses import dataclass
 
@@ -143,3 +145,11 @@ def test_pipeline_sections_come_from_the_pipeline_analysis(tmp_path):
     assert best_model["implementation"] == "hgb"  # higher accuracy wins: direction-aware
     html = render_report(study, experiments)
     assert "Per-slot rankings" in html and "Pipeline analysis" in html
+
+
+def test_the_report_prints_no_optuna_log_lines():
+    """Optuna logs a line per study at INFO; the report's studies are an internal detail."""
+    probe = "import autoresearch.ui.report._knobs, optuna; optuna.create_study()"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          check=True)
+    assert "study created" not in done.stderr, done.stderr

@@ -24,6 +24,7 @@ from autoresearch.metric import Direction, Metric
 from autoresearch.records import Experiment
 from autoresearch.ui.report._facts import scored
 
+optuna.logging.set_verbosity(optuna.logging.WARNING)  # no "study created" line per report
 MIN_TRIALS = 10  # fewer scored points than this give importances that are noise
 # Shallow trees keep fANOVA at about a second for 1,000 experiments (depth 64: ~20 s) and
 # barely move the ranking; the seed makes the report reproducible.
