@@ -162,7 +162,8 @@ def _clean(source: Source) -> tuple[pd.DataFrame, list[str]]:
         frame = frame.drop(columns=empty)
     for column in frame.columns:
         values = frame[column]
-        if values.dtype == object or str(values.dtype) == "category":  # text dtypes: text
+        # Object and category columns may hold values of several types; a text dtype cannot.
+        if values.dtype == object or str(values.dtype) == "category":
             kinds = {type(v).__name__ for v in values.dropna()}
             if len(kinds) > 1:
                 notes.append(f"column {column!r} mixes {'/'.join(sorted(kinds))}: read as text")
