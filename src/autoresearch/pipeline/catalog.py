@@ -7,7 +7,9 @@ parameters, so a combo's code is a plain, readable Python file a person can reru
 from __future__ import annotations
 
 import importlib.util
+import re
 from dataclasses import replace
+from importlib.metadata import version
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
@@ -217,7 +219,8 @@ class Renderer:
     def __init__(self, space: SearchSpace, framework: str, kind: str, metric: str) -> None:
         self.space, self.framework = space, framework
         self.globals = {"classification": kind == "classification",
-                        "proba": metric in PROBA_METRICS}
+                        "proba": metric in PROBA_METRICS,
+                        "target_encoder_splitter": _target_encoder_takes_splitter()}
         self.env = Environment(loader=PackageLoader("autoresearch.pipeline", "templates"),
                                undefined=StrictUndefined, keep_trailing_newline=True,
                                autoescape=False)
@@ -241,6 +244,14 @@ class Renderer:
         sources = {slot: self.slot_source(combo, slot).rstrip() for slot in SLOTS}
         return self.env.get_template("combo.py.j2").render(
             summary=combo.describe(), framework=self.framework, **sources)
+
+
+def _target_encoder_takes_splitter() -> bool:
+    """scikit-learn 1.9 takes a CV splitter for TargetEncoder's cross-fitting and deprecates
+    its `shuffle` and `random_state` (gone in 1.11); before 1.9 it takes a fold count only.
+    Both cross-fit on the same folds."""
+    found = re.match(r"(\d+)\.(\d+)", version("scikit-learn"))
+    return found is not None and (int(found[1]), int(found[2])) >= (1, 9)
 
 
 def _py(value: Any) -> str:
