@@ -7,6 +7,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
 
@@ -71,23 +72,31 @@ def copy_store(source: Path, target: Path) -> Path:
     return target
 
 
+def store_made_once(factory: pytest.TempPathFactory, name: str,
+                    make: Callable[[Path], None]) -> Path:
+    """The store `make` writes at the path it is given, made once per test session even across
+    xdist workers: the first worker to take the lock makes it, the others wait and read it."""
+    folder = shared_folder(factory, name)
+    path, done = folder / "store.db", folder / "done"
+    with (folder / "lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            make(path)
+            done.touch()
+    return path
+
+
 @pytest.fixture(scope="session")
 def real_store(cache_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Baseline plus 2 experiments of the real loop, 1 s of training per seed run (made once per
-    test session, even across xdist workers; the dashboard and report tests read it)."""
-    folder = shared_folder(tmp_path_factory, "real-run")
-    path, done = folder / "store.db", folder / "done"
-    with (folder / "lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # one worker runs the loop, the others wait for it
-        if not done.exists():
-            env = {**os.environ, "AUTORESEARCH_CACHE": str(cache_dir),
-                   "AUTORESEARCH_OFFLINE": "1", "COLUMNS": "200"}
-            # Full runs only (--screen 0): the pages under test show each seed run's curves,
-            # and at 1 s a screening run is so short that an experiment can end screened out,
-            # with none.
-            out = run_cli(["run", "--task", "shakespeare", "--max-experiments", "2",
-                           "--train-seconds", "1", "--screen", "0", "--storage", str(path)],
-                          env)
-            assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
-            done.touch()
-    return path
+    test session; the dashboard and report tests read it)."""
+    def make(path: Path) -> None:
+        env = {**os.environ, "AUTORESEARCH_CACHE": str(cache_dir), "AUTORESEARCH_OFFLINE": "1",
+               "COLUMNS": "200"}
+        # Full runs only (--screen 0): the pages under test show each seed run's curves, and
+        # at 1 s a screening run is so short that an experiment can end screened out, with none.
+        out = run_cli(["run", "--task", "shakespeare", "--max-experiments", "2",
+                       "--train-seconds", "1", "--screen", "0", "--storage", str(path)], env)
+        assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
+
+    return store_made_once(tmp_path_factory, "real-run", make)

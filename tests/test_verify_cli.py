@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fcntl
 import json
 import re
 from pathlib import Path
@@ -20,7 +19,7 @@ from autoresearch.search.strategy import Plan, Strategy
 from autoresearch.storage import Store
 from autoresearch.tasks import get_task
 
-from .conftest import baseline_with, copy_store, run_cli, shared_folder
+from .conftest import baseline_with, copy_store, run_cli, store_made_once
 
 TASK = get_task("shakespeare")
 
@@ -49,14 +48,8 @@ def study_store(shakespeare_data, tmp_path_factory: pytest.TempPathFactory) -> P
     """baseline -> #1 BLOCK_SIZE 64 (a large gain at 1 s) -> #2 + a constant nothing reads;
     both kept whatever the noise (a keep floor far below zero), as the store a `run` leaves.
     Trained once per test session, even across xdist workers; each test gets a copy."""
-    folder = shared_folder(tmp_path_factory, "verify-study")
-    path, done = folder / "store.db", folder / "done"
-    with (folder / "lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # one worker trains, the others wait for it
-        if not done.exists():
-            _train_study(path, shakespeare_data)
-            done.touch()
-    return path
+    return store_made_once(tmp_path_factory, "verify-study",
+                           lambda path: _train_study(path, shakespeare_data))
 
 
 def _train_study(path: Path, data) -> None:

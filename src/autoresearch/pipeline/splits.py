@@ -43,9 +43,7 @@ def fold_of(kind: str, folds: int, y: np.ndarray, seed: int) -> np.ndarray:
         rng.shuffle(order)
         sizes = np.full(folds, len(y) // folds)
         sizes[:len(y) % folds] += 1
-        for index, (start, stop) in enumerate(zip(np.cumsum(sizes) - sizes, np.cumsum(sizes),
-                                                  strict=True)):
-            assignment[order[start:stop]] = index
+        assignment[order] = np.arange(folds).repeat(sizes)  # consecutive runs of the order
         return assignment
     _, first, inverse = np.unique(np.asarray(y), return_index=True, return_inverse=True)
     _, by_appearance = np.unique(first, return_inverse=True)
